@@ -1,0 +1,72 @@
+// Shared engine types. Pure data: no Node or VS Code imports, so the webview may import these too.
+
+/** The GPT-2 hyper-parameters we read from config.json. */
+export interface GPT2Config {
+  n_layer: number;
+  n_head: number;
+  n_embd: number;
+  n_positions: number;
+  vocab_size: number;
+  layer_norm_epsilon: number;
+  activation_function: string;
+}
+
+/** What the CLI prints as `model` and what the views show in their header. */
+export interface ModelInfo {
+  name: string;
+  layers: number;
+  heads: number;
+  embd: number;
+  vocab: number;
+  ctx: number;
+  dtype: 'F32' | 'F16' | 'BF16';
+}
+
+/** One token with its exact UTF-16 range [start, end) in the analyzed string. */
+export interface Token {
+  id: number;
+  text: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * The result of one analysis of one text. Large tensors are flat typed arrays (row-major),
+ * so they can cross worker/webview boundaries as transferable ArrayBuffers.
+ */
+export interface Analysis {
+  model: ModelInfo;
+  tokens: Token[];
+  truncated: boolean;
+  /** T */
+  length: number;
+  /** [L, H, T, T] attention probabilities, zeros above the diagonal. */
+  attentions: Float32Array;
+  /** [L, T] L2 norm of each layer's attention sub-layer output (after c_proj, before the residual add). */
+  attnOutNorms: Float32Array;
+  /** top-k next-token predictions: k, then [T, k] ids and probabilities (descending). */
+  topK: number;
+  topkIds: Int32Array;
+  topkProbs: Float32Array;
+  /** [T] log-probability of the actual next token; NaN for the last position. */
+  nextTokenLogProb: Float32Array;
+  timings: { loadMs: number; runMs: number };
+}
+
+/** Optional, larger outputs requested explicitly. */
+export interface AnalyzeOptions {
+  topK?: number;
+  /** [L, T, D] attention sub-layer outputs. */
+  attnOut?: boolean;
+  /** [L+1, T, D] residual stream: embeddings, then after each block (for the logit lens). */
+  residuals?: boolean;
+}
+
+/** Per-sequence raw material for the layer profile (issue 5), computed for a batch of texts. */
+export interface ProfileSequence {
+  length: number; // valid tokens
+  /** [L, length] attention sub-layer output norms of the valid tokens. */
+  attnOutNorms: Float32Array;
+  /** [L, H, 4] head statistics: entropy, sink mass, previous-token score, mean distance. */
+  headStats?: Float32Array;
+}

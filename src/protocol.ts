@@ -1,0 +1,80 @@
+// One typed message union per direction between the extension host and the webviews (panel and
+// Layer Profile view). Discriminated on `type`. Large numeric payloads are ArrayBuffers (never JSON
+// arrays of numbers); the host slices typed arrays so only the needed bytes cross.
+import type { ModelInfo, Token } from './engine/types';
+
+export type AttentionEncoding = 'f32' | 'u8';
+
+/** Summary of one analysis: everything small. Tensors are fetched per layer with `requestLayer`. */
+export interface AnalysisSummary {
+  analysisId: number;
+  model: ModelInfo;
+  tokens: Token[];
+  truncated: boolean;
+  /** Shown at the top of the panel, e.g. "No selection: analyzed the current paragraph". */
+  note?: string;
+  sourceName?: string;
+  topK: number;
+  /** [T, k] Int32 ids, [T, k] Float32 probabilities, top-k token display strings [T*k]. */
+  topkIds: ArrayBuffer;
+  topkProbs: ArrayBuffer;
+  topkTokens: string[];
+  /** [T] Float32, NaN for the last position. */
+  nextTokenLogProb: ArrayBuffer;
+  /** [L, T] Float32. */
+  attnOutNorms: ArrayBuffer;
+  /** [L, H, 2] Float32: mean diagonal (self) attention, mean attention to the previous token. */
+  flow: ArrayBuffer;
+}
+
+export type ToPanelMessage =
+  | { type: 'analysis'; summary: AnalysisSummary }
+  /** One layer, all heads: [H, T, T] row-major. u8 = round(p * 255). */
+  | { type: 'layer'; analysisId: number; layer: number; encoding: AttentionEncoding; data: ArrayBuffer }
+  /** Model-view thumbnails: [L, H, S, S] u8 mean-pooled attention, S = min(T, size). */
+  | { type: 'thumbnails'; analysisId: number; size: number; data: ArrayBuffer }
+  | { type: 'progress'; message: string }
+  | { type: 'stale'; analysisId: number }
+  | { type: 'error'; message: string }
+  /** The host asks the panel to select a query token (follow-cursor in the editor). */
+  | { type: 'selectQuery'; analysisId: number; query: number }
+  /** The host asks the panel to render an export (command palette). */
+  | { type: 'requestExport'; format: 'png' | 'svg' };
+
+export type FromPanelMessage =
+  | { type: 'ready' }
+  | { type: 'requestLayer'; analysisId: number; layer: number; encoding: AttentionEncoding }
+  | { type: 'requestThumbnails'; analysisId: number; size: number }
+  /** Paint the keys this query attends to in the editor; head null = mean over heads; query null = clear. */
+  | { type: 'queryChanged'; analysisId: number; query: number | null; layer: number; head: number | null }
+  /** Save an export. PNG as a base64 data URL, SVG as text. */
+  | { type: 'export'; format: 'png' | 'svg'; view: string; data: string }
+  | { type: 'exportJson' }
+  | { type: 'followCursor'; enabled: boolean }
+  | { type: 'log'; level: 'info' | 'error'; message: string };
+
+/** Runtime validation of messages that come from a webview (never trust their shape). */
+export function isFromPanelMessage(m: unknown): m is FromPanelMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const o = m as Record<string, unknown>;
+  const int = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  switch (o.type) {
+    case 'ready':
+    case 'exportJson':
+      return true;
+    case 'requestLayer':
+      return int(o.analysisId) && int(o.layer) && (o.encoding === 'f32' || o.encoding === 'u8');
+    case 'requestThumbnails':
+      return int(o.analysisId) && int(o.size) && (o.size as number) <= 256;
+    case 'queryChanged':
+      return int(o.analysisId) && (o.query === null || int(o.query)) && int(o.layer) && (o.head === null || int(o.head));
+    case 'export':
+      return (o.format === 'png' || o.format === 'svg') && typeof o.view === 'string' && typeof o.data === 'string';
+    case 'followCursor':
+      return typeof o.enabled === 'boolean';
+    case 'log':
+      return (o.level === 'info' || o.level === 'error') && typeof o.message === 'string';
+    default:
+      return false;
+  }
+}
