@@ -70,3 +70,46 @@ export interface ProfileSequence {
   /** [L, H, 4] head statistics: entropy, sink mass, previous-token score, mean distance. */
   headStats?: Float32Array;
 }
+
+/** Statistics of attention-adjustment magnitudes (issue 5), for one choice of "include the first token". */
+export interface LayerHistogram {
+  /** Bin edges (length bins+1) and densities (length bins) of log-norms; Freedman–Diaconis bins. */
+  edges: number[];
+  density: number[];
+}
+export const HEAD_STAT_NAMES = ['entropy', 'sinkMass', 'prevToken', 'meanDistance'] as const;
+export type HeadStatName = (typeof HEAD_STAT_NAMES)[number];
+
+export interface ProfileStats {
+  histograms: LayerHistogram[]; // [L]
+  meanLogNorm: number[]; // [L]
+  sdLogNorm: number[]; // [L]
+  /** [L][P] mean norm per layer and token position over valid tokens (null where no valid token). */
+  positionHeatmap: (number | null)[][];
+  positionRegression: {
+    n: number; // number of positions used (setting, default 30)
+    beta0: number[]; // [L]
+    beta1: number[]; // [L]
+    /** [L][n] observed mean log-norm per position and the fitted line. */
+    observed: (number | null)[][];
+    fitted: number[][];
+  };
+  autoregression: { beta0: number[]; beta1: number[]; beta2: number[] }; // [L] each
+}
+
+export interface ProfileResult {
+  version: 1;
+  model: ModelInfo;
+  /** Human description of the input, e.g. "reviews.jsonl (field text)". */
+  source: string;
+  createdAt: string;
+  /** False when the run was cancelled: the statistics cover the sequences done so far. */
+  complete: boolean;
+  /** Valid-token count per sequence (right padding: the valid mask of sequence i is its first lengths[i] positions). */
+  lengths: number[];
+  truncatedCount: number;
+  excludeFirst: ProfileStats;
+  includeFirst: ProfileStats;
+  /** [L][H][4] head statistics averaged over sequences, in HEAD_STAT_NAMES order. */
+  headStats: number[][][];
+}
