@@ -84,17 +84,22 @@ export interface ProfileStats {
   histograms: LayerHistogram[]; // [L]
   meanLogNorm: number[]; // [L]
   sdLogNorm: number[]; // [L]
+  /** [L] number of log-norm values behind the histogram, mean and sd (optional, added by stats.ts). */
+  valueCount?: number[];
   /** [L][P] mean norm per layer and token position over valid tokens (null where no valid token). */
   positionHeatmap: (number | null)[][];
   positionRegression: {
     n: number; // number of positions used (setting, default 30)
+    /** [n] the token index of each regression point (1..n without the first token, 0..n-1 with it). */
+    positions?: number[];
     beta0: number[]; // [L]
     beta1: number[]; // [L]
     /** [L][n] observed mean log-norm per position and the fitted line. */
     observed: (number | null)[][];
     fitted: number[][];
   };
-  autoregression: { beta0: number[]; beta1: number[]; beta2: number[] }; // [L] each
+  /** β1 multiplies log-norm_{t-1}, β2 log-norm_{t-2}; `rows` = regression rows per layer (optional). */
+  autoregression: { beta0: number[]; beta1: number[]; beta2: number[]; rows?: number[] }; // [L] each
 }
 
 export interface ProfileResult {
