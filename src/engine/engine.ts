@@ -1,0 +1,203 @@
+// The in-process engine: loads a checkpoint, builds and caches its ONNX sessions, runs analyses and
+// batch profiles. Pure Node (never imports 'vscode'); the extension runs it inside a worker thread.
+import * as ort from 'onnxruntime-node';
+import { performance } from 'node:perf_hooks';
+import { openCheckpoint, type GPT2Checkpoint } from './model';
+import { buildGPT2Graph, type GraphOptions } from './graph';
+import { GPT2Tokenizer } from './tokenizer';
+import { CancelledError, ModelError } from './errors';
+import type { Analysis, AnalyzeOptions, ModelInfo, Token } from './types';
+
+export interface LoadedModel {
+  ckpt: GPT2Checkpoint;
+  tokenizer: GPT2Tokenizer;
+  info: ModelInfo;
+  loadMs: number;
+}
+
+export interface BatchOutput {
+  /** Per sequence: valid length, [L, len] norms, [L][H, len, len] attention (only when asked). */
+  lengths: number[];
+  attnOutNorms: Float32Array[];
+  attentions?: Float32Array[][];
+}
+
+export interface EngineOptions {
+  /** Threads for ORT's intra-op pool (default: all cores). */
+  threads?: number;
+}
+
+export class Engine {
+  private sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private model?: LoadedModel;
+
+  constructor(private readonly options: EngineOptions = {}) {}
+
+  get loaded(): LoadedModel | undefined {
+    return this.model;
+  }
+
+  /** Open a model folder (validated up front), read the tokenizer and build the main session. */
+  async load(dir: string): Promise<LoadedModel> {
+    if (this.model?.ckpt.dir === dir) return this.model;
+    const t0 = performance.now();
+    const ckpt = openCheckpoint(dir);
+    let tokenizer: GPT2Tokenizer;
+    try {
+      tokenizer = await GPT2Tokenizer.fromFile(ckpt.tokenizerPath);
+    } catch (e) {
+      throw new ModelError(ckpt.tokenizerPath, (e as Error).message.replace(/^.*?tokenizer[^:]*: /i, ''));
+    }
+    await this.dispose();
+    this.model = { ckpt, tokenizer, info: ckpt.info, loadMs: 0 };
+    await this.session({ lmHead: true });
+    this.model.loadMs = performance.now() - t0;
+    return this.model;
+  }
+
+  private requireModel(): LoadedModel {
+    if (!this.model) throw new Error('no model loaded');
+    return this.model;
+  }
+
+  /** One ORT session per graph variant, built once per model. */
+  private session(opts: GraphOptions): Promise<ort.InferenceSession> {
+    const { ckpt } = this.requireModel();
+    const key = JSON.stringify([opts.attnOut ?? false, opts.residuals ?? false, opts.lmHead ?? true]);
+    let s = this.sessions.get(key);
+    if (!s) {
+      const graph = buildGPT2Graph(ckpt, opts);
+      s = ort.InferenceSession.create(graph, {
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+        intraOpNumThreads: this.options.threads ?? 0,
+        executionMode: 'sequential',
+        extra: { session: { model_external_initializers_file_folder_path: ckpt.dir, disable_prepacking: '0' } },
+      });
+      s.catch(() => this.sessions.delete(key));
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  tokenize(text: string, maxTokens?: number): { tokens: Token[]; truncated: boolean } {
+    const { tokenizer, info } = this.requireModel();
+    return tokenizer.encode(text, Math.min(maxTokens ?? info.ctx, info.ctx));
+  }
+
+  /** Analyze one text: attentions, attention-output norms, top-k predictions, next-token log-probs. */
+  async analyze(text: string, opts: AnalyzeOptions & { maxTokens?: number } = {}, signal?: AbortSignal): Promise<Analysis & { attnOut?: Float32Array; residuals?: Float32Array }> {
+    const model = this.requireModel();
+    if (text.length === 0) throw new ModelError('input', 'the text is empty');
+    const { tokens, truncated } = this.tokenize(text, opts.maxTokens);
+    if (tokens.length === 0) throw new ModelError('input', 'the text has no tokens');
+    checkAborted(signal);
+    const topK = Math.max(1, Math.min(opts.topK ?? 10, model.info.vocab));
+    const out = await this.runBatch([tokens.map((t) => t.id)], { lmHead: true, attnOut: opts.attnOut, residuals: opts.residuals, topK }, signal);
+    return {
+      model: model.info,
+      tokens,
+      truncated,
+      length: tokens.length,
+      attentions: out.attentions,
+      attnOutNorms: out.attnOutNorms,
+      topK,
+      topkIds: out.topkIds!,
+      topkProbs: out.topkProbs!,
+      nextTokenLogProb: out.nextLogProb!,
+      timings: { loadMs: model.loadMs, runMs: out.runMs },
+      attnOut: out.attnOut,
+      residuals: out.residuals,
+    };
+  }
+
+  /**
+   * Run a right-padded batch. Outputs for B=1 are returned flat; attention tensors are written by ORT
+   * straight into one preallocated [L,B,H,T,T] buffer (no second copy of the largest tensor).
+   */
+  async runBatch(
+    seqs: number[][],
+    opts: GraphOptions & { topK?: number },
+    signal?: AbortSignal,
+  ): Promise<{
+    T: number;
+    attentions: Float32Array; // [L, B, H, T, T]
+    attnOutNorms: Float32Array; // [L, B, T]
+    topkIds?: Int32Array;
+    topkProbs?: Float32Array;
+    nextLogProb?: Float32Array;
+    attnOut?: Float32Array; // [L, B, T, D]
+    residuals?: Float32Array; // [L+1, B, T, D]
+    runMs: number;
+  }> {
+    const { info } = this.requireModel();
+    const session = await this.session(opts);
+    checkAborted(signal);
+    const B = seqs.length;
+    const T = Math.max(...seqs.map((s) => s.length));
+    const { layers: L, heads: H, embd: D } = info;
+    const ids = new BigInt64Array(B * T);
+    const mask = new BigInt64Array(B * T);
+    const next = new BigInt64Array(B * T);
+    seqs.forEach((s, b) => {
+      for (let t = 0; t < s.length; t++) {
+        ids[b * T + t] = BigInt(s[t]);
+        mask[b * T + t] = 1n;
+        if (t + 1 < s.length) next[b * T + t] = BigInt(s[t + 1]);
+      }
+    });
+    const k = opts.topK ?? 1;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', ids, [B, T]),
+      attention_mask: new ort.Tensor('int64', mask, [B, T]),
+      next_ids: new ort.Tensor('int64', next, [B, T]),
+      k: new ort.Tensor('int64', BigInt64Array.from([BigInt(k)]), [1]),
+    };
+    const per = B * H * T * T;
+    const attentions = new Float32Array(L * per);
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (let l = 0; l < L; l++) fetches[`attn_${l}`] = new ort.Tensor('float32', attentions.subarray(l * per, (l + 1) * per), [B, H, T, T]);
+    fetches.attn_norm = null;
+    if (opts.lmHead !== false) Object.assign(fetches, { topk_probs: null, topk_ids: null, next_logprob: null });
+    if (opts.attnOut) for (let l = 0; l < L; l++) fetches[`attn_out_${l}`] = null;
+    if (opts.residuals) for (let l = 0; l <= L; l++) fetches[`resid_${l}`] = null;
+    const t0 = performance.now();
+    const res = await session.run(feeds, fetches);
+    const runMs = performance.now() - t0;
+    checkAborted(signal);
+    const f32 = (name: string) => res[name].data as Float32Array;
+    const result: Awaited<ReturnType<Engine['runBatch']>> = { T, attentions, attnOutNorms: f32('attn_norm'), runMs };
+    if (opts.lmHead !== false) {
+      result.topkProbs = f32('topk_probs');
+      result.topkIds = Int32Array.from(res.topk_ids.data as BigInt64Array, Number);
+      result.nextLogProb = f32('next_logprob');
+      // The last valid position of each sequence has no next token.
+      seqs.forEach((s, b) => (result.nextLogProb![b * T + s.length - 1] = NaN));
+    }
+    if (opts.attnOut) result.attnOut = concat(Array.from({ length: L }, (_, l) => f32(`attn_out_${l}`)), L * B * T * D);
+    if (opts.residuals) result.residuals = concat(Array.from({ length: L + 1 }, (_, l) => f32(`resid_${l}`)), (L + 1) * B * T * D);
+    for (const t of Object.values(res)) t.dispose?.();
+    return result;
+  }
+
+  async dispose(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    this.model = undefined;
+    for (const s of sessions) await s.then((x) => x.release()).catch(() => undefined);
+  }
+}
+
+function concat(parts: Float32Array[], total: number): Float32Array {
+  const out = new Float32Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export function checkAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new CancelledError();
+}
