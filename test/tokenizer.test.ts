@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as referenceEncode } from 'gpt-3-encoder';
-import { GPT2Tokenizer } from '../src/engine/tokenizer';
+import { GPT2Tokenizer, findSafeCut } from '../src/engine/tokenizer';
 import type { Token } from '../src/engine/types';
 import { gpt2TokenizerJson, writeGpt2TokenizerJson } from './fixtures/gpt2Tokenizer';
 
@@ -52,6 +52,7 @@ const UNICODE_SAMPLES: Record<string, string> = {
   mixedScripts: 'abc中δ👍🏽e\u0301 x',
   combining: 'e\u0301\u0301 n\u0303',
   zeroWidth: 'a\u200bb\ufeffc',
+  byteOrderMark: '\ufeffstarts with a BOM',
   endOfText: 'before<|endoftext|>after <|endoftext|> more',
   mathSymbols: '∑ x² ≤ ∞ → 𝔘𝔫𝔦𝔠𝔬𝔡𝔢',
 };
@@ -209,6 +210,29 @@ describe('GPT2Tokenizer truncation', () => {
       const { tokens, truncated } = tokenizer.encode(sample, 1024);
       assert.equal(truncated, full.length > 1024, name);
       assert.deepEqual(tokens, full.slice(0, 1024), name);
+    }
+  });
+
+  test('encoding up to any safe cut gives exactly the first tokens of the whole text', () => {
+    const samples = [
+      'The quick brown fox jumps over the lazy dog. ',
+      '中文分词测试，我们今天去公园。',
+      'word<|endoftext|>',
+      "they're sure it's fine, isn't it? I'd've known. ",
+      'Η γρήγορη αλεπού e\u0301\u0301 n\u0303, 𝔘𝔫𝔦 x2y3 👍🏽 ',
+      'line one\r\nline  two\r\n\r\n\tx  ',
+      'Paragraph one.\n\nParagraph two.\n\n',
+    ];
+    for (const unit of samples) {
+      const text = unit.repeat(4);
+      const full = ids(text);
+      for (let target = 0; target < text.length; target++) {
+        const cut = findSafeCut(text, target, ['<|endoftext|>']);
+        assert.ok(cut >= target && cut <= text.length);
+        if (cut === text.length) continue;
+        const prefix = ids(text.slice(0, cut));
+        assert.deepEqual(prefix, full.slice(0, prefix.length), `cut at ${cut} of ${JSON.stringify(text)}`);
+      }
     }
   });
 

@@ -237,8 +237,9 @@ function pushUtf8(codePoint: number, out: number[]): void {
  * non-letter or at the end; no contraction ends in a letter followed by a non-letter unless it ends at that letter;
  * whitespace and punctuation runs stop at the letter), so every earlier piece is the same, and BPE never
  * merges across pieces. Only BMP characters are checked, which keeps surrogate pairs whole.
+ * Exported for tests only.
  */
-function findSafeCut(text: string, target: number, specialTokens: readonly string[]): number {
+export function findSafeCut(text: string, target: number, specialTokens: readonly string[]): number {
   const limit = Math.min(text.length, target + SAFE_CUT_SEARCH);
   for (let i = Math.max(target, 1); i < limit; i++) {
     if (isBmpLetter(text.charCodeAt(i - 1)) && isBmpNonLetter(text.charCodeAt(i)) &&
