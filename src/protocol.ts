@@ -78,3 +78,73 @@ export function isFromPanelMessage(m: unknown): m is FromPanelMessage {
       return false;
   }
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Layer Profile view (issue 5): the sidebar WebviewView that charts a ProfileResult.
+// The view posts `ready` once; the host then (re)sends the current state (`profile`, `progress`,
+// `empty` or `error`). The view keeps no result across reloads: the host resends it on `ready`.
+
+export type ProfileOrigin = 'selection' | 'corpus';
+
+/** Every chart of the Layer Profile view, in display order; `export` messages name one of these. */
+export const PROFILE_CHART_IDS = [
+  'validMask', 'lengths', 'distribution', 'meanPerLayer', 'positionHeatmap',
+  'regressionFit', 'regressionBeta0', 'regressionBeta1', 'autoregression', 'headHeatmap',
+] as const;
+export type ProfileChartId = (typeof PROFILE_CHART_IDS)[number];
+export type ProfileExportFormat = 'png' | 'svg' | 'csv';
+
+export type ToProfileMessage =
+  /** Show a result. `running` = a corpus run is still going and this is a partial result (keep the progress bar). */
+  | { type: 'profile'; result: import('./engine/types').ProfileResult; origin: ProfileOrigin; title: string; running?: boolean }
+  /** A corpus run is going: `done` of `total` sequences. The last shown result stays visible. */
+  | { type: 'progress'; done: number; total: number; etaSeconds?: number; message: string }
+  /** No analysis yet (or it was cleared): show the explanation and the start buttons. */
+  | { type: 'empty'; message: string }
+  /** Show an error banner (ends any progress); the last result stays visible. */
+  | { type: 'error'; message: string };
+
+export type FromProfileMessage =
+  | { type: 'ready' }
+  /** Open the attention panel heatmap for this layer and head. */
+  | { type: 'openHead'; layer: number; head: number }
+  /** Save a chart: PNG as a base64 data URL, SVG and CSV as text. */
+  | { type: 'export'; format: ProfileExportFormat; chart: ProfileChartId; data: string }
+  /** The user toggled "Include first token" (informational; the view switches by itself). */
+  | { type: 'setIncludeFirst'; value: boolean }
+  /** "Profile Texts…": pick a corpus and run a batch profile. */
+  | { type: 'runProfile' }
+  /** Open a saved profile JSON (a ProfileResult). */
+  | { type: 'openResult' }
+  /** Save the shown ProfileResult as JSON. */
+  | { type: 'saveResult' }
+  /** Run Show Attention on the active editor's selection. */
+  | { type: 'showAttention' }
+  /** Cancel the running corpus profile (the host then sends the partial result). */
+  | { type: 'cancelProfile' };
+
+/** Runtime validation of messages that come from the Layer Profile webview. */
+export function isFromProfileMessage(m: unknown): m is FromProfileMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const o = m as Record<string, unknown>;
+  const index = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 4096;
+  switch (o.type) {
+    case 'ready':
+    case 'runProfile':
+    case 'openResult':
+    case 'saveResult':
+    case 'showAttention':
+    case 'cancelProfile':
+      return true;
+    case 'openHead':
+      return index(o.layer) && index(o.head);
+    case 'export':
+      return (o.format === 'png' || o.format === 'svg' || o.format === 'csv')
+        && typeof o.chart === 'string' && (PROFILE_CHART_IDS as readonly string[]).includes(o.chart)
+        && typeof o.data === 'string';
+    case 'setIncludeFirst':
+      return typeof o.value === 'boolean';
+    default:
+      return false;
+  }
+}

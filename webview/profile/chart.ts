@@ -1,0 +1,60 @@
+// The contract every chart implements: build a scene for a width, answer hover hits, and give its data as CSV.
+import type { HeadStatName, ProfileResult, ProfileStats } from '../../src/engine/types';
+import type { ProfileChartId } from '../../src/protocol';
+import type { Scene } from './scene';
+import type { Theme } from './theme';
+
+export interface ChartInput {
+  result: ProfileResult;
+  /** result.includeFirst or result.excludeFirst, per the toggle. */
+  stats: ProfileStats;
+  includeFirst: boolean;
+  theme: Theme;
+  width: number;
+  /** Colour limits of the position heatmap, as percentiles of its values. */
+  climPercentiles: [number, number];
+  stat: HeadStatName;
+  /** The head last opened (outlined in the head heatmap). */
+  selectedHead: { layer: number; head: number } | null;
+}
+
+export interface Hit {
+  lines: string[];
+  /** Set when clicking here should open a head. */
+  head?: { layer: number; head: number };
+}
+
+export interface BuiltChart {
+  scene: Scene;
+  csv: string;
+  /** One sentence for screen readers (aria-label of the canvas). */
+  summary: string;
+  hit(x: number, y: number): Hit | null;
+}
+
+export interface ChartDef {
+  id: ProfileChartId;
+  title: string;
+  /** Only meaningful for a corpus run (many sequences). */
+  corpusOnly?: boolean;
+  build(input: ChartInput): BuiltChart;
+}
+
+export { toCsv, profileChartCsv } from '../../src/engine/stats';
+
+export function emptyScene(input: ChartInput, height: number): Scene {
+  return { width: input.width, height, background: input.theme.background, fontFamily: input.theme.fontFamily, prims: [] };
+}
+
+/** Index of the layer (integer x) nearest to a pixel, or null outside the plot. */
+export function nearestIndex(px: number, invert: (p: number) => number, count: number): number | null {
+  const i = Math.round(invert(px));
+  return i >= 0 && i < count ? i : null;
+}
+
+export const STAT_LABELS: Record<HeadStatName, string> = {
+  entropy: 'Entropy',
+  sinkMass: 'Sink mass',
+  prevToken: 'Previous-token',
+  meanDistance: 'Mean distance',
+};

@@ -1,0 +1,67 @@
+// The sortable, keyboard-accessible table of all heads and their four statistics.
+import { HEAD_STAT_NAMES } from '../../src/engine/types';
+import type { HeadStatName } from '../../src/engine/types';
+import { STAT_LABELS } from './chart';
+import { h } from './dom';
+import { fmt } from './stats';
+import type { SortKey } from './vscode';
+
+export interface HeadRow { layer: number; head: number; values: number[] }
+
+export function headRows(headStats: number[][][]): HeadRow[] {
+  return headStats.flatMap((row, layer) => row.map((values, head) => ({ layer, head, values })));
+}
+
+function keyValue(r: HeadRow, key: SortKey): number {
+  if (key === 'layer') return r.layer;
+  if (key === 'head') return r.head;
+  const v = r.values[HEAD_STAT_NAMES.indexOf(key)];
+  return Number.isFinite(v) ? v : -Infinity;
+}
+
+/** Sort by key (NaN last when descending, first when ascending), ties by layer then head. */
+export function sortRows(rows: HeadRow[], key: SortKey, descending: boolean): HeadRow[] {
+  const sign = descending ? -1 : 1;
+  return [...rows].sort((a, b) => sign * (keyValue(a, key) - keyValue(b, key)) || a.layer - b.layer || a.head - b.head);
+}
+
+export interface HeadTableOptions {
+  onSort(key: SortKey): void;
+  onOpen(layer: number, head: number): void;
+}
+
+const COLUMNS: { key: SortKey; label: string }[] = [
+  { key: 'layer', label: 'Layer' },
+  { key: 'head', label: 'Head' },
+  ...HEAD_STAT_NAMES.map((n: HeadStatName) => ({ key: n as SortKey, label: STAT_LABELS[n] })),
+];
+
+/** Render (or re-render) the table into `container`. */
+export function renderHeadTable(container: HTMLElement, headStats: number[][][], sort: { key: SortKey; descending: boolean },
+  highlightStat: HeadStatName, selected: { layer: number; head: number } | null, opts: HeadTableOptions): void {
+  const rows = sortRows(headRows(headStats), sort.key, sort.descending);
+  const headCells = COLUMNS.map((c) => {
+    const active = c.key === sort.key;
+    const ariaSort = active ? (sort.descending ? 'descending' : 'ascending') : 'none';
+    return h('th', { scope: 'col', 'aria-sort': ariaSort, class: c.key === highlightStat ? 'stat-col' : undefined },
+      h('button', { type: 'button', class: 'sort', 'data-key': c.key, title: `Sort by ${c.label}`, onclick: () => opts.onSort(c.key) },
+        c.label, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, active ? (sort.descending ? '▼' : '▲') : '')));
+  });
+  const body = h('tbody');
+  for (const r of rows) {
+    const isSel = !!selected && selected.layer === r.layer && selected.head === r.head;
+    const open = () => opts.onOpen(r.layer, r.head);
+    const tr = h('tr', {
+      tabindex: 0, 'data-layer': r.layer, 'data-head': r.head, class: isSel ? 'selected' : undefined,
+      title: `Open layer ${r.layer}, head ${r.head} in the attention panel`,
+      onclick: open,
+      onkeydown: ((e: KeyboardEvent) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); open(); } }) as EventListener,
+    },
+    h('td', {}, String(r.layer)), h('td', {}, String(r.head)),
+    ...HEAD_STAT_NAMES.map((n, k) => h('td', { class: n === highlightStat ? 'stat-col' : undefined }, fmt(r.values[k], 3))));
+    body.append(tr);
+  }
+  const table = h('table', { class: 'head-table', 'aria-label': 'Head statistics (click a row to open the head)' },
+    h('thead', {}, h('tr', {}, ...headCells)), body);
+  container.replaceChildren(table);
+}
