@@ -39,7 +39,9 @@ export type ToPanelMessage =
   /** The host asks the panel to select a query token (follow-cursor in the editor). */
   | { type: 'selectQuery'; analysisId: number; query: number }
   /** The host asks the panel to render an export (command palette). */
-  | { type: 'requestExport'; format: 'png' | 'svg' };
+  | { type: 'requestExport'; format: 'png' | 'svg' }
+  /** Open the heatmap of one layer and head (from the Layer Profile view's head table). */
+  | { type: 'openHead'; layer: number; head: number };
 
 export type FromPanelMessage =
   | { type: 'ready' }
