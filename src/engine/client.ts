@@ -22,8 +22,8 @@ export interface ProgressInfo { done: number; total: number; message?: string }
 export interface EngineClient {
   /** Load (or reuse the cached) model from a folder with config.json, model.safetensors, tokenizer.json. */
   load(modelDir: string, signal?: AbortSignal): Promise<{ info: ModelInfo; loadMs: number }>;
-  /** Analyze text with the loaded model. The worker keeps the full attention tensors for follow-up requests. */
-  analyze(text: string, opts: { topK: number }, signal?: AbortSignal): Promise<AnalysisHandle>;
+  /** Analyze text with the loaded model (at most maxTokens tokens, default the model context). The worker keeps the full attention tensors for follow-up requests. */
+  analyze(text: string, opts: { topK: number; maxTokens?: number }, signal?: AbortSignal): Promise<AnalysisHandle>;
   /** [H, T, T] attention of one layer; 'u8' = round(p*255). Returned buffer is owned by the caller. */
   getLayer(analysisId: number, layer: number, encoding: 'f32' | 'u8'): Promise<ArrayBuffer>;
   /** [T] attention row of query `query` for one head, or the mean over heads when head is null. */
