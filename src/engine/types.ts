@@ -94,7 +94,7 @@ export interface ProfileStats {
     positions?: number[];
     beta0: number[]; // [L]
     beta1: number[]; // [L]
-    /** [L][n] observed mean log-norm per position and the fitted line. */
+    /** [L][n] log of the mean norm at each position (null without data) and the fitted line (NaN when the fit is undefined). */
     observed: (number | null)[][];
     fitted: number[][];
   };
