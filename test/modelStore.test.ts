@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   ensureModel,
   resolveCachedModel,
@@ -73,7 +74,13 @@ function assertSameFiles(dir: string, files: Record<string, Buffer>, repo: strin
 }
 
 /** Writes a HF-cache-style entry: blobs + snapshot symlinks + refs/main. */
-function writeHubCacheEntry(hfHome: string, repo: string, files: Record<string, Buffer>, commit: string, only = MODEL_FILES): string {
+function writeHubCacheEntry(
+  hfHome: string,
+  repo: string,
+  files: Record<string, Buffer>,
+  commit: string,
+  only: readonly string[] = MODEL_FILES,
+): string {
   const entry = path.join(hfHome, 'hub', `models--${repo.replace('/', '--')}`);
   const snapshot = path.join(entry, 'snapshots', commit);
   fs.mkdirSync(path.join(entry, 'blobs'), { recursive: true });
@@ -431,6 +438,110 @@ describe('listing and clearing the store', () => {
       assert.deepEqual(await clearModelCache(opts.storageDir), { removed: [tiny] });
       assert.deepEqual(listCachedModels(opts.storageDir), []);
       assert.deepEqual(await clearModelCache(tmpDir('empty')), { removed: [] });
+    });
+  });
+});
+
+describe('revisions and servers without HEAD', () => {
+  const files = fakeModelFiles('gpt2', 40 * 1024);
+
+  test('a non-default revision is fetched from /resolve/<rev>/ and stored in its own folder', async () => {
+    await withHub(files, { revisions: ['v1.0'] }, async (server) => {
+      const opts = isolatedOptions(server, { revision: 'v1.0' });
+      const dir = await ensureModel('gpt2', opts);
+      assert.equal(dir, path.join(opts.storageDir, 'models', 'gpt2@v1.0'));
+      assert.ok(server.requests.includes('GET /gpt2/resolve/v1.0/config.json'));
+      assert.deepEqual(listCachedModels(opts.storageDir).map((m) => [m.repo, m.revision]), [['gpt2', 'v1.0']]);
+      await expectDownloadError(ensureModel('gpt2', { ...opts, revision: 'main' }), 'http');
+    });
+  });
+
+  test('when HEAD is not supported the download still works, with an unknown overall total', async () => {
+    await withHub(files, { headStatus: 405 }, async (server) => {
+      const events: DownloadProgress[] = [];
+      const dir = await ensureModel('gpt2', isolatedOptions(server), (p) => events.push(p));
+      assertSameFiles(dir, files, 'gpt2');
+      assert.ok(events.every((e) => e.overallTotal === null));
+      assert.ok(events.every((e) => e.totalBytes === files[`gpt2/${e.file}`].length), 'per-file totals from the GET');
+    });
+  });
+
+  test('a file that cannot be written is an io error', async () => {
+    await withHub(files, {}, async (server) => {
+      const opts = isolatedOptions(server);
+      fs.mkdirSync(path.join(opts.storageDir, 'models', 'gpt2', 'model.safetensors.partial'), { recursive: true });
+      const err = await expectDownloadError(ensureModel('gpt2', opts), 'io');
+      assert.match(err.message, /^gpt2: could not write .*model\.safetensors\.partial: /);
+    });
+  });
+});
+
+describe('one download per model folder', () => {
+  const repo = 'gpt2';
+  const files = fakeModelFiles(repo, 200 * 1024);
+  const getsOf = (server: HubServer, file: string): number =>
+    server.requests.filter((r) => r === `GET /${repo}/resolve/main/${file}`).length;
+  const lockPath = (opts: ModelStoreOptions): string => path.join(opts.storageDir, 'models', repo, '.lock');
+  function writeLock(opts: ModelStoreOptions, content: string): void {
+    fs.mkdirSync(path.dirname(lockPath(opts)), { recursive: true });
+    fs.writeFileSync(lockPath(opts), content);
+  }
+
+  test('concurrent calls in one process share one download', async () => {
+    await withHub(files, { slow: { chunkSize: 32 * 1024, delayMs: 1 } }, async (server) => {
+      const opts = isolatedOptions(server);
+      const [a, b] = await Promise.all([ensureModel(repo, opts), ensureModel(repo, opts)]);
+      assert.equal(a, b);
+      assertSameFiles(a, files, repo);
+      for (const f of MODEL_FILES) assert.equal(getsOf(server, f), 1, `${f} fetched once`);
+      assert.ok(!fs.existsSync(lockPath(opts)), 'lock released');
+    });
+  });
+
+  test('a waiting call takes over when the first one is cancelled', async () => {
+    await withHub(files, { slow: { chunkSize: 16 * 1024, delayMs: 2 } }, async (server) => {
+      const opts = isolatedOptions(server);
+      const controller = new AbortController();
+      let second: Promise<string> | undefined;
+      const onFirstProgress = (p: DownloadProgress): void => {
+        second ??= ensureModel(repo, opts); // started once the first call owns the folder, so it has to wait
+        if (p.file === 'model.safetensors' && p.bytes > 0) controller.abort();
+      };
+      await expectDownloadError(ensureModel(repo, opts, onFirstProgress, controller.signal), 'cancelled');
+      assert.ok(second);
+      assertSameFiles(await second, files, repo);
+      assert.equal(getsOf(server, 'config.json'), 1, 'the small files finished by the first call are kept');
+      assert.equal(getsOf(server, 'model.safetensors'), 2);
+    });
+  });
+
+  test('a lock held by another live process makes the call wait (and stay cancellable)', async () => {
+    await withHub(files, {}, async (server) => {
+      const opts = isolatedOptions(server);
+      const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      try {
+        writeLock(opts, JSON.stringify({ pid: other.pid, host: os.hostname() }));
+        const controller = new AbortController();
+        const waiting = ensureModel(repo, opts, undefined, controller.signal);
+        setTimeout(() => controller.abort(), 600); // a trigger, not an assertion on time
+        await expectDownloadError(waiting, 'cancelled');
+        assert.deepEqual(server.requests, [], 'nothing fetched while another process owns the folder');
+        assert.ok(fs.existsSync(lockPath(opts)), "the other process's lock is left alone");
+      } finally {
+        other.kill();
+      }
+    });
+  });
+
+  test('a stale lock (dead process, or unreadable) is taken over', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']);
+    await withHub(files, {}, async (server) => {
+      for (const content of [JSON.stringify({ pid: dead.pid, host: os.hostname() }), '{"pid":']) {
+        const opts = isolatedOptions(server);
+        writeLock(opts, content);
+        assertSameFiles(await ensureModel(repo, opts), files, repo);
+        assert.ok(!fs.existsSync(lockPath(opts)));
+      }
     });
   });
 });

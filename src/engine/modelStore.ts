@@ -496,40 +496,63 @@ async function downloadFile(
 ): Promise<FileResult> {
   const finalPath = path.join(dir, file);
   const partialPath = finalPath + PARTIAL_SUFFIX;
-  let facts: FileFacts;
-  let res: http.IncomingMessage;
+  let opened: { res: http.IncomingMessage; facts: FileFacts };
   try {
-    ({ res, facts } = await openFile(ctx, 'GET', file));
+    opened = await openFile(ctx, 'GET', file);
   } catch (err) {
     throw asDownloadError(ctx, file, err);
   }
+  const { res, facts } = opened;
   const total = facts.contentLength ?? facts.linkedSize;
   onBytes(0, total);
-  const meter = new ByteMeter(facts.sha256 !== null, (bytes) => onBytes(bytes, total));
-  const out = fs.createWriteStream(partialPath);
-  // pipeline() passes a read error on to the file stream too: only an error the file stream raised first is I/O.
-  const failure: { read?: Error; write?: Error } = {};
-  res.on('error', (e) => (failure.read ??= e));
-  meter.on('error', (e) => (failure.read ??= e));
-  out.on('error', (e) => (failure.write ??= e));
+  try {
+    const { bytes, sha256 } = await receiveToFile(ctx, file, res, partialPath, facts.sha256 !== null, (n) => onBytes(n, total));
+    verifyDownload(ctx, file, facts, bytes, sha256);
+    await renameOrThrow(ctx, file, partialPath, finalPath);
+    return { bytes, sha256, commit: facts.commit };
+  } catch (err) {
+    await removeQuietly(partialPath);
+    throw err;
+  }
+}
+
+/** Streams the response body into `target`, counting and optionally hashing it. Rejects with a DownloadError. */
+async function receiveToFile(
+  ctx: Context,
+  file: string,
+  res: http.IncomingMessage,
+  target: string,
+  hashIt: boolean,
+  onBytes: (bytes: number) => void,
+): Promise<{ bytes: number; sha256: string | null }> {
+  const meter = new ByteMeter(hashIt, onBytes);
+  const out = fs.createWriteStream(target);
+  // pipeline() passes an error on to every stream, so the stream that failed first tells network from disk.
+  const failure: { first?: { error: Error; fromFile: boolean } } = {};
+  res.on('error', (error) => (failure.first ??= { error, fromFile: false }));
+  meter.on('error', (error) => (failure.first ??= { error, fromFile: false }));
+  out.on('error', (error) => (failure.first ??= { error, fromFile: true }));
   try {
     await pipeline(res, meter, out, ctx.signal ? { signal: ctx.signal } : {});
-    const sha256 = meter.digest();
-    verifyDownload(ctx, file, facts, meter.bytes, sha256);
-    await fsp.rename(partialPath, finalPath);
-    return { bytes: meter.bytes, sha256, commit: facts.commit };
+    return { bytes: meter.bytes, sha256: meter.digest() };
   } catch (err) {
     res.destroy();
-    await removeQuietly(partialPath);
-    if (failure.write && failure.write !== failure.read && !ctx.signal?.aborted) {
-      throw new DownloadError('io', `${ctx.repo}: could not write ${partialPath}: ${failure.write.message}`, {
-        repo: ctx.repo,
-        file,
-        cause: failure.write,
-      });
-    }
+    if (failure.first?.fromFile && !ctx.signal?.aborted) throw ioError(ctx, file, `write ${target}`, failure.first.error);
     throw asDownloadError(ctx, file, err);
   }
+}
+
+async function renameOrThrow(ctx: Context, file: string, from: string, to: string): Promise<void> {
+  try {
+    await fsp.rename(from, to);
+  } catch (err) {
+    throw ioError(ctx, file, `rename ${from} to ${path.basename(to)}`, err);
+  }
+}
+
+function ioError(ctx: Context, file: string, action: string, cause: unknown): DownloadError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new DownloadError('io', `${ctx.repo}: could not ${action}: ${why}`, { repo: ctx.repo, file, cause });
 }
 
 /** Throws 'unsupported' unless the downloaded config.json describes a GPT-2 model. */
@@ -599,8 +622,15 @@ export async function ensureModel(
   };
   const dir = modelStoreDir(repo, opts);
   await fsp.mkdir(dir, { recursive: true });
+  // Another call (here or in another window) may have finished the download while we waited for the lock.
+  return withModelLock(dir, repo, signal, async () => resolveCachedModel(repo, opts) ?? downloadMissing(ctx, dir, onProgress));
+}
 
+/** Downloads the files missing from `dir` (probing their sizes first, so 404s surface before big downloads). */
+async function downloadMissing(ctx: Context, dir: string, onProgress?: (p: DownloadProgress) => void): Promise<string> {
+  const { repo, signal } = ctx;
   const missing = MODEL_FILES.filter((f) => !isFile(path.join(dir, f)));
+  if (!missing.includes('config.json')) assertGpt2Config(repo, path.join(dir, 'config.json'));
   const sizes: (number | null)[] = [];
   for (const file of missing) sizes.push(await probeSize(ctx, file));
   const overallTotal = sumOrNull(sizes);
@@ -614,7 +644,6 @@ export async function ensureModel(
     completedAt: '',
   };
   let overallDone = 0;
-  if (!missing.includes('config.json')) assertGpt2Config(repo, path.join(dir, 'config.json'));
   for (const [fileIndex, file] of missing.entries()) {
     throwIfAborted(repo, signal);
     const report = (bytes: number, totalBytes: number | null): void =>
@@ -636,6 +665,94 @@ export async function ensureModel(
   }
   await writeMetadata(dir, metadata);
   return dir;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// One download per model folder: calls in this process join a queue; other processes (other VS Code windows share
+// globalStorage) are kept out by `${dir}/.lock`, which holds the owner's pid and host and is taken over once stale.
+
+const LOCK_FILE = '.lock';
+const LOCK_POLL_MS = 250;
+const inFlight = new Map<string, Promise<unknown>>();
+
+/** Resolves when `promise` settles; rejects with 'cancelled' as soon as `signal` aborts. */
+function untilSettledOrAborted(repo: string, promise: Promise<unknown>, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(cancelledError(repo, signal?.reason));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    promise.then(done, done);
+  });
+}
+
+function sleep(repo: string, ms: number, signal?: AbortSignal): Promise<void> {
+  return untilSettledOrAborted(repo, new Promise((r) => setTimeout(r, ms)), signal);
+}
+
+interface LockOwner {
+  pid: number;
+  host: string;
+}
+
+function isStaleLock(lockPath: string): boolean {
+  let owner: LockOwner;
+  try {
+    owner = JSON.parse(fs.readFileSync(lockPath, 'utf8')) as LockOwner;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT'; // unreadable or half-written: stale; gone: retry
+  }
+  if (typeof owner.pid !== 'number' || owner.host !== os.hostname()) return true;
+  // Calls in this process are already serialized per folder, so a lock naming our own pid is a leftover.
+  if (owner.pid === process.pid) return true;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+async function acquireLock(dir: string, repo: string, signal?: AbortSignal): Promise<void> {
+  const lockPath = path.join(dir, LOCK_FILE);
+  const owner: LockOwner = { pid: process.pid, host: os.hostname() };
+  for (;;) {
+    throwIfAborted(repo, signal);
+    try {
+      await fsp.writeFile(lockPath, JSON.stringify(owner), { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new DownloadError('io', `${repo}: could not create ${lockPath}: ${(err as Error).message}`, { repo, cause: err });
+      }
+    }
+    if (isStaleLock(lockPath)) await removeQuietly(lockPath);
+    else await sleep(repo, LOCK_POLL_MS, signal);
+  }
+}
+
+async function withModelLock<T>(dir: string, repo: string, signal: AbortSignal | undefined, body: () => Promise<T>): Promise<T> {
+  const key = path.resolve(dir);
+  for (let queued = inFlight.get(key); queued; queued = inFlight.get(key)) {
+    await untilSettledOrAborted(repo, queued, signal);
+  }
+  const run = (async () => {
+    await acquireLock(dir, repo, signal);
+    try {
+      return await body();
+    } finally {
+      await removeQuietly(path.join(dir, LOCK_FILE));
+    }
+  })();
+  inFlight.set(key, run);
+  try {
+    return await run;
+  } finally {
+    if (inFlight.get(key) === run) inFlight.delete(key);
+  }
 }
 
 async function writeMetadata(dir: string, metadata: DownloadMetadata): Promise<void> {
