@@ -40,8 +40,9 @@ export interface Analysis {
   truncated: boolean;
   /** T */
   length: number;
-  /** [L, H, T, T] attention probabilities, zeros above the diagonal. */
-  attentions: Float32Array;
+  /** Per layer, [H, T, T] attention probabilities, zeros above the diagonal (one buffer per layer: the
+   * arrays ORT returned, never copied into one 600 MB block). */
+  attentions: Float32Array[];
   /** [L, T] L2 norm of each layer's attention sub-layer output (after c_proj, before the residual add). */
   attnOutNorms: Float32Array;
   /** top-k next-token predictions: k, then [T, k] ids and probabilities (descending). */
