@@ -545,3 +545,13 @@ describe('one download per model folder', () => {
     });
   });
 });
+
+describe('unreachable hub', () => {
+  test('a refused connection is a network error with a hint about the network and HF_ENDPOINT', async () => {
+    // Port 9 (discard) on loopback is closed on this machine; nothing leaves the host.
+    const err = await expectDownloadError(ensureModel('gpt2', isolatedOptions(null, { endpoint: 'http://127.0.0.1:9' })), 'network');
+    assert.match(err.message, /^gpt2: network error while downloading config\.json from http:\/\/127\.0\.0\.1:9\/gpt2\/resolve\/main\/config\.json: /);
+    assert.match(err.message, /ECONNREFUSED/);
+    assert.match(err.message, /HF_ENDPOINT/);
+  });
+});

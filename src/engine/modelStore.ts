@@ -291,8 +291,6 @@ interface Context {
 
 /** What the hub's headers (on any hop) say about a file. */
 interface FileFacts {
-  /** The final URL that served the bytes. */
-  url: string;
   contentLength: number | null;
   linkedSize: number | null;
   sha256: string | null;
@@ -362,7 +360,7 @@ function describeHttpFailure(ctx: Context, file: string, url: string, status: nu
 async function openFile(ctx: Context, method: 'GET' | 'HEAD', file: string): Promise<{ res: http.IncomingMessage; facts: FileFacts }> {
   const origin = new URL(ctx.endpoint).origin;
   let url = fileUrl(ctx, file);
-  const facts: FileFacts = { url, contentLength: null, linkedSize: null, sha256: null, commit: null };
+  const facts: FileFacts = { contentLength: null, linkedSize: null, sha256: null, commit: null };
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const res = await sendRequest(ctx, method, url, new URL(url).origin === origin);
     const status = res.statusCode ?? 0;
@@ -370,6 +368,8 @@ async function openFile(ctx: Context, method: 'GET' | 'HEAD', file: string): Pro
     const location = header(res, 'location');
     if (status >= 300 && status < 400 && location) {
       res.resume();
+      // A size probe stops at the hub: the CDN URL it redirects to is signed for GET and may refuse HEAD.
+      if (method === 'HEAD' && facts.linkedSize !== null) return { res, facts };
       url = new URL(location, url).toString();
       continue;
     }
@@ -384,7 +384,6 @@ async function openFile(ctx: Context, method: 'GET' | 'HEAD', file: string): Pro
         status,
       });
     }
-    facts.url = url;
     facts.contentLength = res.headers['content-encoding'] ? null : parseSize(header(res, 'content-length'));
     facts.sha256 ??= sha256FromEtag(header(res, 'etag'));
     return { res, facts };
@@ -400,13 +399,19 @@ function cancelledError(repo: string, cause?: unknown): DownloadError {
   return new DownloadError('cancelled', `Download of ${repo} cancelled.`, { repo, cause });
 }
 
+const UNREACHABLE_CODES = ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH'];
+
 /** Turns anything thrown while talking to the hub into a DownloadError. */
 function asDownloadError(ctx: Context, file: string, err: unknown): DownloadError {
   if (ctx.signal?.aborted) return cancelledError(ctx.repo, err);
   if (err instanceof DownloadError) return err;
   const reason = err instanceof Error ? err.message : String(err);
+  const code = (err as NodeJS.ErrnoException | null)?.code ?? '';
+  const hint = UNREACHABLE_CODES.includes(code)
+    ? '. Check the network connection and proxy settings, or set HF_ENDPOINT to a reachable mirror.'
+    : '';
   const url = fileUrl(ctx, file);
-  return new DownloadError('network', `${ctx.repo}: network error while downloading ${file} from ${url}: ${reason}`, {
+  return new DownloadError('network', `${ctx.repo}: network error while downloading ${file} from ${url}: ${reason}${hint}`, {
     repo: ctx.repo,
     file,
     url,
@@ -457,7 +462,8 @@ async function removeQuietly(p: string): Promise<void> {
 }
 
 function verifyDownload(ctx: Context, file: string, facts: FileFacts, bytes: number, sha256: string | null): void {
-  const details = { repo: ctx.repo, file, url: facts.url };
+  const url = fileUrl(ctx, file);
+  const details = { repo: ctx.repo, file, url };
   for (const [expected, source] of [
     [facts.contentLength, 'Content-Length'],
     [facts.linkedSize, 'x-linked-size'],
@@ -465,7 +471,7 @@ function verifyDownload(ctx: Context, file: string, facts: FileFacts, bytes: num
     if (expected !== null && expected !== bytes) {
       throw new DownloadError(
         'size',
-        `${ctx.repo}: ${file} from ${facts.url} has ${bytes} bytes but the server announced ${expected} (${source}); ` +
+        `${ctx.repo}: ${file} from ${url} has ${bytes} bytes but the server announced ${expected} (${source}); ` +
           `the download was discarded.`,
         details,
       );
@@ -474,7 +480,7 @@ function verifyDownload(ctx: Context, file: string, facts: FileFacts, bytes: num
   if (facts.sha256 !== null && sha256 !== facts.sha256) {
     throw new DownloadError(
       'checksum',
-      `${ctx.repo}: ${file} from ${facts.url} has sha256 ${sha256} but the hub announced ${facts.sha256}; ` +
+      `${ctx.repo}: ${file} from ${url} has sha256 ${sha256} but the hub announced ${facts.sha256}; ` +
         `the download was discarded.`,
       details,
     );
