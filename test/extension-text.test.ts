@@ -79,3 +79,11 @@ test('toArrayBuffer copies only the viewed bytes', () => {
   assert.equal(buf.byteLength, 8);
   assert.deepEqual(Array.from(new Float32Array(buf)), [2, 3]);
 });
+
+test('dataUrlToBytes decodes base64 PNG data URLs and rejects others', async () => {
+  const { dataUrlToBytes } = await import('../src/extension/text');
+  const bytes = dataUrlToBytes('data:image/png;base64,iVBORw0K', 'image/png');
+  assert.deepEqual(Array.from(bytes.slice(0, 4)), [0x89, 0x50, 0x4e, 0x47]);
+  assert.throws(() => dataUrlToBytes('data:image/svg+xml;base64,AAAA', 'image/png'), /expected image\/png/);
+  assert.throws(() => dataUrlToBytes('<svg/>'), /not a base64 data URL/);
+});

@@ -113,3 +113,16 @@ export function readConfig(workspace: Pick<typeof vscode.workspace, 'getConfigur
 export function affects(e: vscode.ConfigurationChangeEvent, key?: string): boolean {
   return e.affectsConfiguration(key ? `${SECTION}.${key}` : SECTION);
 }
+
+/**
+ * Write one of our settings where it takes effect: the workspace when it is set there, else the user
+ * settings. An empty string removes the value (back to the default).
+ */
+export async function writeSetting(
+  workspace: Pick<typeof vscode.workspace, 'getConfiguration'>, key: string, value: unknown,
+): Promise<void> {
+  const section = workspace.getConfiguration(SECTION);
+  const inspected = section.inspect(key);
+  const inWorkspace = inspected?.workspaceFolderValue !== undefined || inspected?.workspaceValue !== undefined;
+  await section.update(key, value === '' ? undefined : value, !inWorkspace);
+}

@@ -90,3 +90,11 @@ export function toArrayBuffer(view: ArrayBufferView): ArrayBuffer {
   copy.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
   return copy.buffer;
 }
+
+/** Decode a base64 `data:` URL (a canvas PNG export) into bytes; throws on anything else. */
+export function dataUrlToBytes(url: string, expectedMime?: string): Uint8Array {
+  const match = /^data:([\w.+-]+\/[\w.+-]+)?(?:;[\w-]+=[\w.-]+)*;base64,([A-Za-z0-9+/=\s]*)$/.exec(url);
+  if (!match) throw new Error('The export is not a base64 data URL.');
+  if (expectedMime && match[1] !== expectedMime) throw new Error(`The export is ${match[1] ?? 'untyped'}, expected ${expectedMime}.`);
+  return new Uint8Array(Buffer.from(match[2], 'base64'));
+}

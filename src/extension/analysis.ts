@@ -1,0 +1,436 @@
+// The Show Attention controller: what text to analyze, running the analysis (newest run wins), the
+// panel (answers its requests, re-sends state when it reloads), painting the document, follow-cursor,
+// staleness on edits, exports, and restoring the panel after a window reload.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { AnalysisHandle } from '../engine/client';
+import type { AnalysisSummary, FromPanelMessage, ToPanelMessage } from '../protocol';
+import { groupByBucket } from './colors';
+import { effectiveMaxTokens } from './config';
+import type { Ctx } from './ctx';
+import { askSaveUri, announceSaved, writeBytes } from './files';
+import { errorMessage, isAbort } from './format';
+import { isCancelled, type ModelManager } from './models';
+import { AttentionPanel, type PanelOwner } from './panel';
+import { Decorations } from './decorations';
+import {
+  dataUrlToBytes, exportFileName, paragraphAt, shiftRange, tokenAtCursor, toArrayBuffer, type OffsetRange,
+} from './text';
+
+const REMEMBERED_KEY = 'attentionInspector.lastAnalysis';
+/** Longest text remembered (in workspace state) to re-run the analysis after a window reload. */
+const MAX_REMEMBERED_CHARS = 200_000;
+
+export interface Session {
+  summary: AnalysisSummary;
+  handle: AnalysisHandle;
+  document: vscode.TextDocument;
+  /** Document offsets of the analyzed input text (kept in sync with edits before it). */
+  range: OffsetRange;
+  text: string;
+  stale: boolean;
+}
+
+interface Remembered { uri: string; start: number; end: number; text: string; note?: string }
+
+export interface AnalysisInput { range: OffsetRange; text: string; note?: string }
+
+/** The primary selection, or the paragraph around the cursor when the selection is empty. */
+export function inputFromEditor(editor: vscode.TextEditor): AnalysisInput {
+  const doc = editor.document;
+  const sel = editor.selection;
+  const extra = editor.selections.length > 1 ? 'Several selections: analyzed the primary one.' : undefined;
+  if (!sel.isEmpty) {
+    const range = { start: doc.offsetAt(sel.start), end: doc.offsetAt(sel.end) };
+    return { range, text: doc.getText(sel), note: extra };
+  }
+  const para = paragraphAt((i) => doc.lineAt(i).text, doc.lineCount, sel.active.line);
+  if (!para) throw new Error('Nothing to analyze: the document is empty. Select some text first.');
+  const start = new vscode.Position(para.startLine, 0);
+  const end = doc.lineAt(para.endLine).range.end;
+  const lines = para.startLine === para.endLine ? `line ${para.startLine + 1}` : `lines ${para.startLine + 1}–${para.endLine + 1}`;
+  return {
+    range: { start: doc.offsetAt(start), end: doc.offsetAt(end) },
+    text: doc.getText(new vscode.Range(start, end)),
+    note: [`No selection: analyzed the current paragraph (${lines}).`, extra].filter(Boolean).join(' '),
+  };
+}
+
+function documentName(doc: vscode.TextDocument): string {
+  return doc.isUntitled ? doc.uri.path : path.basename(doc.uri.path);
+}
+
+function toSummary(h: AnalysisHandle, note: string | undefined, sourceName: string): AnalysisSummary {
+  return {
+    analysisId: h.analysisId,
+    model: h.model,
+    tokens: h.tokens,
+    truncated: h.truncated,
+    note,
+    sourceName,
+    topK: h.topK,
+    topkIds: toArrayBuffer(h.topkIds),
+    topkProbs: toArrayBuffer(h.topkProbs),
+    topkTokens: h.topkTokens,
+    nextTokenLogProb: toArrayBuffer(h.nextTokenLogProb),
+    attnOutNorms: toArrayBuffer(h.attnOutNorms),
+    flow: toArrayBuffer(h.flow),
+  };
+}
+
+export class AnalysisController implements PanelOwner, vscode.Disposable {
+  private panel: AttentionPanel | undefined;
+  private current: Session | undefined;
+  /** The latest analysis of each document (for hovers), by URI. */
+  private readonly sessions = new Map<string, Session>();
+  private run: AbortController | undefined;
+  /** Shown when the panel (re)loads and there is no analysis to show: progress or the last error. */
+  private panelStatus: ToPanelMessage | undefined;
+  private followCursor = false;
+  private lastQuery: { query: number; layer: number; head: number | null } | undefined;
+  private paintSeq = 0;
+  private readonly analyzed = new vscode.EventEmitter<Session>();
+  /** Fires after each successful analysis. */
+  readonly onDidAnalyze = this.analyzed.event;
+  readonly decorations: Decorations;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly ctx: Ctx, private readonly models: ModelManager) {
+    this.decorations = new Decorations(() => ({ scheme: ctx.config.colorScheme, opacity: ctx.config.decorationOpacity }));
+    this.disposables.push(
+      this.decorations,
+      this.analyzed,
+      ctx.onDidChangeConfig((e) => {
+        if (e.affectsConfiguration('attentionInspector.colorScheme') || e.affectsConfiguration('attentionInspector.decorationOpacity')) {
+          this.decorations.rebuild();
+        }
+      }),
+      vscode.workspace.onDidChangeTextDocument((e) => this.onDocumentChanged(e)),
+      vscode.workspace.onDidCloseTextDocument((doc) => this.onDocumentClosed(doc)),
+      vscode.window.onDidChangeTextEditorSelection((e) => this.onSelectionChanged(e)),
+    );
+  }
+
+  /** The latest, non-stale analysis of a document, if any. */
+  sessionFor(document: vscode.TextDocument): Session | undefined {
+    const s = this.sessions.get(document.uri.toString());
+    return s && !s.stale && s.document === document ? s : undefined;
+  }
+
+  get currentSession(): Session | undefined {
+    return this.current;
+  }
+
+  // ---- Show Attention -------------------------------------------------------------------------------
+
+  async showAttention(editor: vscode.TextEditor | undefined = vscode.window.activeTextEditor): Promise<void> {
+    if (!editor) throw new Error('Open a text editor and select the text to analyze.');
+    const input = inputFromEditor(editor);
+    if (input.text.trim().length === 0) throw new Error('Nothing to analyze: the selection is only whitespace.');
+    await this.analyze(editor.document, input);
+  }
+
+  /** Run an analysis; a newer run cancels this one (it then resolves quietly). */
+  async analyze(document: vscode.TextDocument, input: AnalysisInput): Promise<Session | undefined> {
+    this.run?.abort();
+    const run = new AbortController();
+    this.run = run;
+    this.ensurePanel();
+    this.setPanelStatus({ type: 'progress', message: `Loading ${this.models.displayName}…` });
+    try {
+      const info = await this.models.ensureLoaded();
+      if (run.signal.aborted) return undefined;
+      this.setPanelStatus({ type: 'progress', message: `Analyzing ${input.text.length.toLocaleString('en-US')} characters with ${info.name}…` });
+      this.models.setStatus({ kind: 'running' });
+      const maxTokens = effectiveMaxTokens(this.ctx.config, info.ctx);
+      const handle = await this.ctx.client.analyze(input.text, { topK: this.ctx.config.topK, maxTokens }, run.signal);
+      if (this.run !== run) return undefined;
+      this.models.setStatus({ kind: 'ready' });
+      const session = this.adopt(document, input, handle, maxTokens);
+      this.ctx.log.info(`Analyzed ${handle.tokens.length} tokens of ${session.summary.sourceName} with ${info.name} ` +
+        `in ${Math.round(handle.timings.runMs)} ms${handle.truncated ? ` (truncated at ${maxTokens} tokens)` : ''}`);
+      this.panel?.post({ type: 'analysis', summary: session.summary });
+      this.panelStatus = undefined;
+      this.analyzed.fire(session);
+      return session;
+    } catch (err) {
+      if (this.run !== run || isAbort(err)) return undefined;
+      if (isCancelled(err)) {
+        this.setPanelStatus({ type: 'error', message: 'The model download was cancelled. Run Show Attention again to retry.' });
+        return undefined;
+      }
+      this.models.setStatus(this.models.current ? { kind: 'ready' } : { kind: 'error', message: errorMessage(err) });
+      this.setPanelStatus({ type: 'error', message: errorMessage(err) });
+      throw err;
+    } finally {
+      if (this.run === run) this.run = undefined;
+    }
+  }
+
+  private adopt(document: vscode.TextDocument, input: AnalysisInput, handle: AnalysisHandle, maxTokens: number): Session {
+    const notes = [input.note];
+    const lastEnd = handle.tokens.at(-1)?.end ?? 0;
+    if (handle.truncated) {
+      notes.push(`Only the first ${handle.tokens.length} tokens were analyzed (limit ${maxTokens}); the rest is dimmed in the editor.`);
+    }
+    const summary = toSummary(handle, notes.filter(Boolean).join(' ') || undefined, documentName(document));
+    const session: Session = { summary, handle, document, range: input.range, text: input.text, stale: false };
+    if (this.current) this.decorations.clear(this.current.document.uri);
+    this.current = session;
+    this.lastQuery = undefined;
+    this.sessions.set(document.uri.toString(), session);
+    this.decorations.setCut(document, handle.truncated ? {
+      base: input.range.start, at: lastEnd, end: input.text.length,
+      label: `✂ analysis stops here (${handle.tokens.length} tokens)`,
+    } : undefined);
+    this.remember(session);
+    return session;
+  }
+
+  private remember(s: Session): void {
+    const value: Remembered | undefined = s.text.length <= MAX_REMEMBERED_CHARS
+      ? { uri: s.document.uri.toString(), start: s.range.start, end: s.range.end, text: s.text, note: s.summary.note }
+      : undefined;
+    void this.ctx.extension.workspaceState.update(REMEMBERED_KEY, value);
+  }
+
+  // ---- Panel ------------------------------------------------------------------------------------------
+
+  private ensurePanel(): AttentionPanel {
+    if (this.panel) {
+      if (!this.panel.visible) this.panel.reveal();
+      return this.panel;
+    }
+    this.panel = AttentionPanel.create(this.ctx.extensionUri, this, this.ctx.log);
+    return this.panel;
+  }
+
+  private setPanelStatus(message: ToPanelMessage): void {
+    this.panelStatus = message;
+    this.panel?.post(message);
+  }
+
+  /** The serializer hands us the panel after a window reload: re-run the remembered analysis if possible. */
+  async restorePanel(webviewPanel: vscode.WebviewPanel): Promise<void> {
+    this.panel?.dispose();
+    this.panel = new AttentionPanel(webviewPanel, this.ctx.extensionUri, this, this.ctx.log);
+    const remembered = this.ctx.extension.workspaceState.get<Remembered>(REMEMBERED_KEY);
+    const again = 'Select text and run "Attention Inspector: Show Attention" again.';
+    if (!remembered) {
+      this.setPanelStatus({ type: 'error', message: `The analysis was not kept across the reload. ${again}` });
+      return;
+    }
+    try {
+      const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(remembered.uri));
+      const range = { start: remembered.start, end: remembered.end };
+      const text = document.getText(new vscode.Range(document.positionAt(range.start), document.positionAt(range.end)));
+      if (text !== remembered.text) {
+        this.setPanelStatus({ type: 'error', message: `The analyzed text has changed since the reload. ${again}` });
+        return;
+      }
+      this.ctx.log.info(`Restoring the attention panel: re-running the analysis of ${documentName(document)}`);
+      await this.analyze(document, { range, text, note: remembered.note });
+    } catch (err) {
+      this.ctx.log.warn(`Could not restore the attention panel: ${errorMessage(err)}`);
+      this.setPanelStatus({ type: 'error', message: `Could not restore the analysis (${errorMessage(err)}). ${again}` });
+    }
+  }
+
+  onPanelReady(panel: AttentionPanel): void {
+    const s = this.current;
+    if (s) {
+      panel.post({ type: 'analysis', summary: s.summary });
+      if (s.stale) panel.post({ type: 'stale', analysisId: s.summary.analysisId });
+    }
+    if (this.panelStatus && (!s || this.run)) panel.post(this.panelStatus);
+  }
+
+  onPanelDisposed(panel: AttentionPanel): void {
+    if (this.panel !== panel) return;
+    this.panel = undefined;
+    this.followCursor = false;
+    if (this.current) this.decorations.clear(this.current.document.uri, false);
+  }
+
+  onPanelMessage(panel: AttentionPanel, m: Exclude<FromPanelMessage, { type: 'ready' }>): void {
+    void this.handlePanelMessage(panel, m).catch((err: unknown) => {
+      this.ctx.log.error(`Panel request "${m.type}" failed:`, err instanceof Error ? (err.stack ?? err.message) : String(err));
+      panel.post({ type: 'error', message: errorMessage(err) });
+    });
+  }
+
+  private async handlePanelMessage(panel: AttentionPanel, m: Exclude<FromPanelMessage, { type: 'ready' }>): Promise<void> {
+    switch (m.type) {
+      case 'requestLayer': {
+        if (!this.isLive(m.analysisId)) return;
+        const data = await this.ctx.client.getLayer(m.analysisId, m.layer, m.encoding);
+        panel.post({ type: 'layer', analysisId: m.analysisId, layer: m.layer, encoding: m.encoding, data });
+        return;
+      }
+      case 'requestThumbnails': {
+        if (!this.isLive(m.analysisId)) return;
+        const { size, data } = await this.ctx.client.getThumbnails(m.analysisId, m.size);
+        panel.post({ type: 'thumbnails', analysisId: m.analysisId, size, data });
+        return;
+      }
+      case 'queryChanged':
+        if (!this.isLive(m.analysisId)) return;
+        if (m.query === null) {
+          this.lastQuery = undefined;
+          this.paintSeq++;
+          if (this.current) this.decorations.clear(this.current.document.uri, false);
+          return;
+        }
+        this.lastQuery = { query: m.query, layer: m.layer, head: m.head };
+        await this.paint(m.query, m.layer, m.head);
+        return;
+      case 'export':
+        await this.saveExport(m.format, m.view, m.data);
+        return;
+      case 'exportJson':
+        await this.exportJson();
+        return;
+      case 'followCursor':
+        this.followCursor = m.enabled;
+        if (m.enabled && vscode.window.activeTextEditor) this.followEditor(vscode.window.activeTextEditor);
+        return;
+      case 'log':
+        if (m.level === 'error') this.ctx.log.error(`[panel] ${m.message}`);
+        else this.ctx.log.info(`[panel] ${m.message}`);
+        return;
+    }
+  }
+
+  private isLive(analysisId: number): boolean {
+    const live = this.current?.summary.analysisId === analysisId;
+    if (!live) this.ctx.log.debug(`Ignored a panel request for analysis ${analysisId} (not the current one)`);
+    return live;
+  }
+
+  /** Open the panel's heatmap at a layer and head (from the Layer Profile view). */
+  openHead(layer: number, head: number): void {
+    if (!this.panel || !this.current) {
+      void vscode.window.showInformationMessage('Run "Show Attention" on some text first; then heads open in the attention panel.');
+      return;
+    }
+    const { layers, heads } = this.current.summary.model;
+    if (layer >= layers || head >= heads) {
+      void vscode.window.showWarningMessage(`Layer ${layer} head ${head} does not exist in ${this.current.summary.model.name}.`);
+      return;
+    }
+    this.panel.reveal();
+    this.panel.post({ type: 'openHead', layer, head });
+  }
+
+  // ---- Painting the document ----------------------------------------------------------------------
+
+  private async paint(query: number, layer: number, head: number | null): Promise<void> {
+    const s = this.current;
+    if (!s || s.stale || query >= s.summary.tokens.length) return;
+    const seq = ++this.paintSeq;
+    const row = await this.ctx.client.getRow(s.summary.analysisId, layer, head, query);
+    if (seq !== this.paintSeq || this.current !== s || s.stale) return;
+    const tokens = s.summary.tokens;
+    const buckets = groupByBucket(row.subarray(0, query + 1)).map((keys) => keys.map((k) => ({ start: tokens[k].start, end: tokens[k].end })));
+    this.decorations.paint(s.document, { base: s.range.start, buckets, query: { start: tokens[query].start, end: tokens[query].end } });
+  }
+
+  clearAttention(): void {
+    this.paintSeq++;
+    this.lastQuery = undefined;
+    this.decorations.clearAll();
+  }
+
+  private onSelectionChanged(e: vscode.TextEditorSelectionChangeEvent): void {
+    if (this.followCursor) this.followEditor(e.textEditor);
+  }
+
+  /** Follow-cursor: the token under the cursor becomes the panel's query and is painted. */
+  private followEditor(editor: vscode.TextEditor): void {
+    const s = this.current;
+    if (!s || s.stale || !this.panel || editor.document !== s.document) return;
+    const offset = editor.document.offsetAt(editor.selection.active) - s.range.start;
+    if (offset < 0 || offset > s.text.length) return;
+    const query = tokenAtCursor(s.summary.tokens, offset);
+    if (query < 0 || query === this.lastQuery?.query) return;
+    const layer = this.lastQuery?.layer ?? 0;
+    const head = this.lastQuery ? this.lastQuery.head : null;
+    this.lastQuery = { query, layer, head };
+    this.panel.post({ type: 'selectQuery', analysisId: s.summary.analysisId, query });
+    void this.paint(query, layer, head).catch((err: unknown) => this.ctx.log.error(`Painting failed: ${errorMessage(err)}`));
+  }
+
+  // ---- Edits ------------------------------------------------------------------------------------------
+
+  private onDocumentChanged(e: vscode.TextDocumentChangeEvent): void {
+    const s = this.sessions.get(e.document.uri.toString());
+    if (!s || s.stale || e.contentChanges.length === 0) return;
+    let range: OffsetRange | null = s.range;
+    for (const c of e.contentChanges) {
+      range = shiftRange(range, { offset: c.rangeOffset, length: c.rangeLength, textLength: c.text.length });
+      if (!range) break;
+    }
+    if (range) {
+      s.range = range;
+      if (s === this.current) this.decorations.rebase(e.document.uri, range.start);
+    } else {
+      this.markStale(s);
+    }
+  }
+
+  private onDocumentClosed(doc: vscode.TextDocument): void {
+    const s = this.sessions.get(doc.uri.toString());
+    if (s?.document !== doc) return;
+    this.sessions.delete(doc.uri.toString());
+    this.markStale(s);
+  }
+
+  private markStale(s: Session): void {
+    if (s.stale) return;
+    s.stale = true;
+    if (s !== this.current) return;
+    this.paintSeq++;
+    this.decorations.clear(s.document.uri);
+    this.panel?.post({ type: 'stale', analysisId: s.summary.analysisId });
+    this.ctx.log.info(`${s.summary.sourceName} was edited inside the analyzed range: the analysis is stale`);
+  }
+
+  // ---- Exports -----------------------------------------------------------------------------------------
+
+  /** Ask the panel to render an export; it answers with an `export` message. */
+  requestExport(format: 'png' | 'svg'): void {
+    if (!this.panel || !this.current) throw new Error('Nothing to export: run "Show Attention" first.');
+    this.panel.reveal();
+    this.panel.post({ type: 'requestExport', format });
+  }
+
+  private async saveExport(format: 'png' | 'svg', view: string, data: string): Promise<void> {
+    const bytes = format === 'png' ? dataUrlToBytes(data, 'image/png') : data;
+    const uri = await askSaveUri(exportFileName(view, format), format, this.current?.document.uri, `Export ${view} as ${format.toUpperCase()}`);
+    if (!uri) return;
+    await writeBytes(uri, bytes);
+    this.ctx.log.info(`Exported ${view} to ${uri.toString()}`);
+    void announceSaved(uri, 'Exported');
+  }
+
+  /** Save the full current analysis as JSON (streamed by the engine worker). */
+  async exportJson(): Promise<void> {
+    const s = this.current;
+    if (!s) throw new Error('Nothing to export: run "Show Attention" first.');
+    const uri = await askSaveUri('attention-analysis.json', 'json', s.document.uri, 'Export Analysis as JSON');
+    if (!uri) return;
+    if (uri.scheme !== 'file') throw new Error('JSON export needs a local file path.');
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Exporting analysis JSON' },
+      () => this.ctx.client.exportJson(s.summary.analysisId, uri.fsPath),
+    );
+    this.ctx.log.info(`Exported analysis ${s.summary.analysisId} as JSON to ${uri.fsPath}`);
+    void announceSaved(uri, 'Exported');
+  }
+
+  dispose(): void {
+    this.run?.abort();
+    this.panel?.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

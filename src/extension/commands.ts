@@ -1,0 +1,79 @@
+// Every command of the extension, in one table. Each command catches, logs and shows its error;
+// nothing the user has (selection, document) is touched on failure.
+import * as vscode from 'vscode';
+import type { AnalysisController } from './analysis';
+import type { Ctx } from './ctx';
+import { reportError } from './log';
+import { isCancelled, type ModelManager } from './models';
+import type { ProfileRunner } from './profileTexts';
+
+export const COMMANDS = {
+  showAttention: 'attentionInspector.showAttention',
+  selectModel: 'attentionInspector.selectModel',
+  downloadModel: 'attentionInspector.downloadModel',
+  clearModelCache: 'attentionInspector.clearModelCache',
+  clearAttention: 'attentionInspector.clearAttention',
+  profileTexts: 'attentionInspector.profileTexts',
+  openProfile: 'attentionInspector.openProfile',
+  exportPng: 'attentionInspector.exportPng',
+  exportSvg: 'attentionInspector.exportSvg',
+  exportJson: 'attentionInspector.exportJson',
+  showLog: 'attentionInspector.showLog',
+} as const;
+
+export interface Services {
+  ctx: Ctx;
+  models: ModelManager;
+  analysis: AnalysisController;
+  profiles: ProfileRunner;
+}
+
+type Handler = (...args: unknown[]) => unknown;
+
+const TITLES: Record<keyof typeof COMMANDS, string> = {
+  showAttention: 'Show Attention failed',
+  selectModel: 'Select Model failed',
+  downloadModel: 'Download failed',
+  clearModelCache: 'Clear Model Cache failed',
+  clearAttention: 'Clear Attention failed',
+  profileTexts: 'Profile Texts failed',
+  openProfile: 'Open Profile failed',
+  exportPng: 'Export PNG failed',
+  exportSvg: 'Export SVG failed',
+  exportJson: 'Export JSON failed',
+  showLog: 'Show Log failed',
+};
+
+const asUri = (v: unknown): vscode.Uri | undefined => (v instanceof vscode.Uri ? v : undefined);
+
+function handlers(s: Services): Record<keyof typeof COMMANDS, Handler> {
+  return {
+    showAttention: () => s.analysis.showAttention(),
+    selectModel: () => s.models.selectModel(),
+    downloadModel: () => s.models.downloadModel(),
+    clearModelCache: () => s.models.clearModelCache(),
+    clearAttention: () => s.analysis.clearAttention(),
+    profileTexts: (uri) => s.profiles.profileTexts(asUri(uri)),
+    openProfile: (uri) => s.profiles.openProfile(asUri(uri)),
+    exportPng: () => s.analysis.requestExport('png'),
+    exportSvg: () => s.analysis.requestExport('svg'),
+    exportJson: () => s.analysis.exportJson(),
+    showLog: () => s.ctx.log.show(),
+  };
+}
+
+export function registerCommands(s: Services): vscode.Disposable[] {
+  const table = handlers(s);
+  return (Object.keys(COMMANDS) as (keyof typeof COMMANDS)[]).map((name) =>
+    vscode.commands.registerCommand(COMMANDS[name], async (...args: unknown[]) => {
+      try {
+        await table[name](...args);
+      } catch (err) {
+        if (isCancelled(err)) {
+          s.ctx.log.info(`${COMMANDS[name]}: cancelled`);
+          return;
+        }
+        await reportError(s.ctx.log, TITLES[name], err);
+      }
+    }));
+}

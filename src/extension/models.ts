@@ -1,0 +1,248 @@
+// Model lifecycle: which model the settings ask for, where its folder is (local folder, a cache, or a
+// download with a cancellable progress notification), loading it into the engine, and the commands
+// Select Model, Download Model and Clear Model Cache.
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { ModelInfo } from '../engine/types';
+import {
+  clearModelCache, DownloadError, ensureModel, KNOWN_MODELS, listCachedModels, resolveCachedModel, validateRepoId,
+  type DownloadProgress, type ModelStoreOptions,
+} from '../engine/modelStore';
+import { modelKey, SECTION, writeSetting } from './config';
+import type { Ctx } from './ctx';
+import {
+  downloadProgressMessage, errorMessage, formatBytes, isAbort, shortModelName, type ModelStatus,
+} from './format';
+import { StatusBar } from './statusBar';
+
+const OTHER_REPO = 'Other Hugging Face repo…';
+const LOCAL_FOLDER = 'Local folder…';
+
+export class ModelManager implements vscode.Disposable {
+  private status: ModelStatus = { kind: 'idle' };
+  private loaded: { key: string; info: ModelInfo } | undefined;
+  private pending: { key: string; promise: Promise<ModelInfo> } | undefined;
+  private readonly statusBar = new StatusBar();
+  private readonly disposables: vscode.Disposable[] = [this.statusBar];
+
+  constructor(private readonly ctx: Ctx) {
+    this.disposables.push(ctx.onDidChangeConfig((e) => {
+      const touchesModel = ['model', 'modelPath', 'hubEndpoint'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`));
+      if (touchesModel && this.loaded?.key !== modelKey(ctx.config)) {
+        ctx.log.info(`Model setting changed to ${this.displayName}; it is loaded on the next analysis.`);
+        this.setStatus({ kind: 'idle' });
+      }
+    }));
+    this.refresh();
+  }
+
+  get displayName(): string {
+    return shortModelName(this.ctx.config.model, this.ctx.config.modelPath);
+  }
+
+  /** The loaded model when it is the one the settings ask for. */
+  get current(): ModelInfo | undefined {
+    return this.loaded?.key === modelKey(this.ctx.config) ? this.loaded.info : undefined;
+  }
+
+  setStatus(status: ModelStatus): void {
+    this.status = status;
+    this.refresh();
+  }
+
+  private refresh(): void {
+    this.statusBar.update(this.displayName, this.status, this.current);
+  }
+
+  private storeOptions(): ModelStoreOptions {
+    return { storageDir: this.ctx.storageDir, endpoint: this.ctx.config.hubEndpoint };
+  }
+
+  /** Make sure the configured model is loaded in the engine (downloading it first when needed). */
+  ensureLoaded(signal?: AbortSignal): Promise<ModelInfo> {
+    const key = modelKey(this.ctx.config);
+    if (this.loaded?.key === key) return Promise.resolve(this.loaded.info);
+    if (this.pending?.key === key) return this.pending.promise;
+    const promise = this.load(key, signal).finally(() => {
+      if (this.pending?.promise === promise) this.pending = undefined;
+    });
+    this.pending = { key, promise };
+    return promise;
+  }
+
+  private async load(key: string, signal?: AbortSignal): Promise<ModelInfo> {
+    try {
+      const dir = await this.resolveFolder(signal);
+      this.setStatus({ kind: 'loading' });
+      const started = Date.now();
+      const { info, loadMs } = await this.ctx.client.load(dir, signal);
+      this.loaded = { key, info };
+      this.ctx.log.info(`Loaded ${info.name} from ${dir}: ${info.layers} layers × ${info.heads} heads, ` +
+        `context ${info.ctx}, ${info.dtype}; load ${Math.round(loadMs)} ms (${Date.now() - started} ms with messaging)`);
+      this.setStatus({ kind: 'ready' });
+      return info;
+    } catch (err) {
+      this.setStatus(isAbort(err) || isCancelledDownload(err) ? { kind: 'idle' } : { kind: 'error', message: errorMessage(err) });
+      throw err;
+    }
+  }
+
+  /** The model folder: `modelPath` when set, else a cached or freshly downloaded copy of `model`. */
+  private async resolveFolder(signal?: AbortSignal): Promise<string> {
+    const { modelPath, model } = this.ctx.config;
+    if (modelPath) {
+      if (!fs.existsSync(modelPath)) throw new Error(`The model folder "${modelPath}" (setting attentionInspector.modelPath) does not exist.`);
+      return modelPath;
+    }
+    const cached = resolveCachedModel(model, this.storeOptions());
+    if (cached) return cached;
+    return this.download(model, signal);
+  }
+
+  /** Download `repo` with a cancellable notification; resolves with the folder. */
+  async download(repo: string, signal?: AbortSignal): Promise<string> {
+    this.ctx.log.info(`Downloading ${repo} from ${this.ctx.config.hubEndpoint} into ${this.ctx.storageDir}`);
+    this.setStatus({ kind: 'downloading' });
+    const started = Date.now();
+    const dir = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Downloading ${repo}`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        const cancel = () => abort.abort();
+        token.onCancellationRequested(cancel);
+        signal?.addEventListener('abort', cancel, { once: true });
+        let reported = 0;
+        const onProgress = (p: DownloadProgress) => {
+          const percent = p.overallTotal ? (100 * p.overallBytes) / p.overallTotal : undefined;
+          const increment = percent === undefined ? undefined : Math.max(0, percent - reported);
+          if (percent !== undefined) reported = percent;
+          progress.report({ message: downloadProgressMessage(p.file, p.bytes, p.totalBytes ?? undefined), increment });
+          this.setStatus({ kind: 'downloading', percent });
+        };
+        try {
+          return await ensureModel(repo, this.storeOptions(), onProgress, abort.signal);
+        } finally {
+          signal?.removeEventListener('abort', cancel);
+        }
+      },
+    );
+    this.ctx.log.info(`Downloaded ${repo} to ${dir} in ${Date.now() - started} ms`);
+    return dir;
+  }
+
+  /** Quick pick: known models, another hub repo, or a local folder; updates the settings. */
+  async selectModel(): Promise<void> {
+    const picked = await this.pickModel(true);
+    if (!picked) return;
+    if (picked.kind === 'folder') {
+      await writeSetting(vscode.workspace, 'modelPath', picked.value);
+    } else {
+      await writeSetting(vscode.workspace, 'model', picked.value);
+      if (this.ctx.config.modelPath) await writeSetting(vscode.workspace, 'modelPath', '');
+    }
+    this.ctx.log.info(`Model set to ${picked.value}`);
+  }
+
+  /** Download a model ahead of use; offers to switch to it. */
+  async downloadModel(): Promise<void> {
+    const picked = await this.pickModel(false);
+    if (!picked || picked.kind !== 'repo') return;
+    try {
+      const dir = await this.download(picked.value);
+      this.setStatus(this.current ? { kind: 'ready' } : { kind: 'idle' });
+      const isCurrent = !this.ctx.config.modelPath && this.ctx.config.model === picked.value;
+      const choice = await vscode.window.showInformationMessage(
+        `${picked.value} is ready in ${dir}.`, ...(isCurrent ? [] : ['Use It']));
+      if (choice === 'Use It') {
+        await writeSetting(vscode.workspace, 'model', picked.value);
+        if (this.ctx.config.modelPath) await writeSetting(vscode.workspace, 'modelPath', '');
+      }
+    } catch (err) {
+      this.setStatus(this.current ? { kind: 'ready' } : { kind: 'idle' });
+      if (isCancelledDownload(err) || isAbort(err)) {
+        void vscode.window.showInformationMessage(`Download of ${picked.value} cancelled.`);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /** Remove downloaded models from our store (never from the shared Hugging Face cache). */
+  async clearModelCache(): Promise<void> {
+    const cached = listCachedModels(this.ctx.storageDir);
+    if (cached.length === 0) {
+      void vscode.window.showInformationMessage('No downloaded models to remove (the Hugging Face cache is never touched).');
+      return;
+    }
+    const items = cached.map((m) => ({
+      label: m.repo, description: `${formatBytes(m.bytes)}${m.complete ? '' : ' · incomplete'}`, detail: m.dir, repo: m.repo,
+    }));
+    const picked = await vscode.window.showQuickPick(items, {
+      canPickMany: true, title: 'Clear Model Cache', placeHolder: 'Models to remove from the extension storage',
+    });
+    if (!picked || picked.length === 0) return;
+    const total = cached.filter((m) => picked.some((p) => p.repo === m.repo)).reduce((s, m) => s + m.bytes, 0);
+    const ok = await vscode.window.showWarningMessage(
+      `Remove ${picked.map((p) => p.repo).join(', ')} (${formatBytes(total)})?`, { modal: true }, 'Remove');
+    if (ok !== 'Remove') return;
+    const removed: string[] = [];
+    for (const p of picked) removed.push(...(await clearModelCache(this.ctx.storageDir, p.repo)).removed);
+    this.ctx.log.info(`Removed ${removed.join(', ')}`);
+    void vscode.window.showInformationMessage(`Removed ${removed.length} model folder(s), ${formatBytes(total)}.`);
+  }
+
+  private async pickModel(allowFolder: boolean): Promise<{ kind: 'repo' | 'folder'; value: string } | undefined> {
+    const { model, modelPath } = this.ctx.config;
+    const opts = this.storeOptions();
+    const items: vscode.QuickPickItem[] = KNOWN_MODELS.map((repo) => ({
+      label: repo,
+      description: [
+        !modelPath && repo === model ? 'current' : '',
+        resolveCachedModel(repo, opts) ? 'downloaded' : '',
+      ].filter(Boolean).join(' · '),
+    }));
+    items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: OTHER_REPO });
+    if (allowFolder) items.push({ label: LOCAL_FOLDER, description: modelPath ? `current: ${modelPath}` : undefined });
+    const picked = await vscode.window.showQuickPick(items, {
+      title: allowFolder ? 'Attention Inspector: Select Model' : 'Attention Inspector: Download Model',
+      placeHolder: 'A GPT-2 checkpoint (config.json, model.safetensors, tokenizer.json)',
+    });
+    if (!picked) return undefined;
+    if (picked.label === OTHER_REPO) {
+      const repo = await vscode.window.showInputBox({
+        title: 'Hugging Face repository', prompt: 'owner/name of a GPT-2 repository with model.safetensors',
+        placeHolder: 'openai-community/gpt2', validateInput: repoInputError,
+      });
+      return repo ? { kind: 'repo', value: repo.trim() } : undefined;
+    }
+    if (picked.label === LOCAL_FOLDER) {
+      const uris = await vscode.window.showOpenDialog({
+        canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use Model Folder',
+      });
+      return uris?.[0] ? { kind: 'folder', value: uris[0].fsPath } : undefined;
+    }
+    return { kind: 'repo', value: picked.label };
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function repoInputError(value: string): string | undefined {
+  try {
+    validateRepoId(value.trim());
+    return undefined;
+  } catch (err) {
+    return errorMessage(err);
+  }
+}
+
+function isCancelledDownload(err: unknown): boolean {
+  return err instanceof DownloadError && err.kind === 'cancelled';
+}
+
+/** A cancelled download or an aborted operation: not an error to report. */
+export function isCancelled(err: unknown): boolean {
+  return isCancelledDownload(err) || isAbort(err);
+}
