@@ -18,6 +18,12 @@ import {
 } from './text';
 
 const REMEMBERED_KEY = 'attentionInspector.lastAnalysis';
+/** Context key for when-clauses: an analysis is shown in the panel. */
+const HAS_ANALYSIS = 'attentionInspector.hasAnalysis';
+
+function setHasAnalysis(value: boolean): void {
+  void vscode.commands.executeCommand('setContext', HAS_ANALYSIS, value);
+}
 /** Longest text remembered (in workspace state) to re-run the analysis after a window reload. */
 const MAX_REMEMBERED_CHARS = 200_000;
 
@@ -184,6 +190,7 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
       label: `✂ analysis stops here (${handle.tokens.length} tokens)`,
     } : undefined);
     this.remember(session);
+    setHasAnalysis(true);
     return session;
   }
 
@@ -249,6 +256,7 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
     if (this.panel !== panel) return;
     this.panel = undefined;
     this.followCursor = false;
+    setHasAnalysis(false);
     if (this.current) this.decorations.clear(this.current.document.uri, false);
   }
 
