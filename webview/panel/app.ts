@@ -1,0 +1,310 @@
+// The panel application: owns the state, the analysis store and the views; handles host messages;
+// schedules rendering (one frame at a time, active view only); exports; theme and resize changes.
+import type { AttentionEncoding, ToPanelMessage } from '../../src/protocol';
+import { AnalysisStore } from './data';
+import { headColors, isDarkTheme, readTheme, type Theme } from './colors';
+import { el, Tooltip, type PanelContext, type PanelView } from './context';
+import { afterPaint } from './canvas';
+import { makeButton, makeSelect, type SelectControl } from './controls';
+import { Header } from './header';
+import { TokenStrip } from './tokenStrip';
+import { clampState, restoreState, TAB_IDS, type PersistedState, type TabId } from './state';
+import type { HostChannel } from './vscodeApi';
+import { HeadView } from './views/headView';
+import { ModelView } from './views/modelView';
+import { HeatmapView } from './views/heatmapView';
+import { TokensView } from './views/tokensView';
+import { FlowView } from './views/flowView';
+import type { SceneFonts } from './scene';
+
+/** performance.measure names: `attention-panel:<tab>:firstPaint`, from data arrival to painted frame. */
+export const PERF_PREFIX = 'attention-panel';
+
+/** Which shared navigation controls each tab uses. */
+const NAV: Record<TabId, { layer: boolean; head: boolean }> = {
+  head: { layer: true, head: false },
+  model: { layer: false, head: false },
+  heatmap: { layer: true, head: true },
+  tokens: { layer: true, head: true },
+  flow: { layer: true, head: false },
+};
+
+export class PanelApp implements PanelContext {
+  readonly state: PersistedState;
+  readonly tooltip: Tooltip;
+  private current: AnalysisStore | undefined;
+  private currentTheme: Theme;
+  private colors: string[] = [];
+  private readonly views: PanelView[];
+  private readonly header: Header;
+  private readonly strip: TokenStrip;
+  private readonly tabs: HTMLElement & { selectedIndex: number };
+  private readonly layerSelect: SelectControl;
+  private readonly headSelect: SelectControl;
+  private readonly nav: HTMLElement;
+  private readonly empty: HTMLElement;
+  private frame = 0;
+  private pendingPaint: { t0: number; views: TabId[] } | null = null;
+
+  constructor(private readonly host: HostChannel, root: HTMLElement) {
+    this.state = restoreState(host.loadState());
+    this.currentTheme = readTheme();
+    this.tooltip = new Tooltip(document.body);
+    this.header = new Header({
+      exportView: (f) => this.exportView(f),
+      exportJson: () => this.host.post({ type: 'exportJson' }),
+      followCursor: (enabled) => { this.update({ followCursor: enabled }); this.host.post({ type: 'followCursor', enabled }); },
+    });
+    this.header.setFollow(this.state.followCursor);
+    this.strip = new TokenStrip((i) => this.setQuery(this.state.query === i ? null : i));
+    this.nav = el('div', 'nav-row');
+    this.layerSelect = makeSelect('Layer', 'Layer', (v) => this.update({ layer: Number(v) }));
+    this.headSelect = makeSelect('Head', 'Head (or the mean over heads)', (v) => this.update({ head: v === 'mean' ? null : Number(v) }));
+    this.nav.append(
+      makeButton('◀', 'Previous layer', () => this.stepLayer(-1)), this.layerSelect.element,
+      makeButton('▶', 'Next layer', () => this.stepLayer(1)), this.headSelect.element,
+    );
+    this.views = [new HeadView(this), new ModelView(this), new HeatmapView(this), new TokensView(this), new FlowView(this)];
+    this.tabs = this.buildTabs();
+    this.empty = el('div', 'empty-state', 'Waiting for an analysis… Select text in an editor and run “Show Attention”.');
+    root.append(this.header.element, this.empty, this.strip.element, this.nav, this.tabs);
+    this.setLoaded(false);
+    this.observeEnvironment();
+    window.addEventListener('message', (e: MessageEvent) => this.onMessage(e.data as ToPanelMessage));
+  }
+
+  // ---- PanelContext
+
+  store(): AnalysisStore | undefined { return this.current; }
+  theme(): Theme { return this.currentTheme; }
+  fonts(): SceneFonts { return { ui: this.currentTheme.fontFamily, mono: this.currentTheme.monoFamily }; }
+  headColors(): string[] { return this.colors; }
+
+  setQuery(query: number | null): void {
+    this.state.query = query;
+    this.save();
+    this.postQuery();
+    const view = this.activeView();
+    if (query !== null && view instanceof HeadView) view.scrollIntoView(query);
+    this.invalidate();
+  }
+
+  update(patch: Partial<PersistedState>): void {
+    const touchesQueryPaint = ('layer' in patch && patch.layer !== this.state.layer)
+      || ('head' in patch && patch.head !== this.state.head)
+      || 'visibleHeads' in patch;
+    Object.assign(this.state, patch);
+    this.save();
+    if (touchesQueryPaint && this.state.query !== null) this.postQuery();
+    this.invalidate();
+  }
+
+  showTab(tab: TabId): void {
+    const i = TAB_IDS.indexOf(tab);
+    this.tabs.selectedIndex = i;
+    this.onTabSelected(i);
+  }
+
+  invalidate(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.renderNow();
+    });
+  }
+
+  // ---- Host messages
+
+  /** Tell the host we can receive messages (it holds them until then). */
+  start(): void {
+    this.host.post({ type: 'ready' });
+    if (this.state.followCursor) this.host.post({ type: 'followCursor', enabled: true });
+  }
+
+  private onMessage(m: ToPanelMessage): void {
+    if (typeof m !== 'object' || m === null || typeof (m as { type?: unknown }).type !== 'string') return;
+    try {
+      this.handle(m);
+    } catch (err) {
+      this.reportError(err);
+    }
+  }
+
+  private handle(m: ToPanelMessage): void {
+    switch (m.type) {
+      case 'analysis':
+        this.setAnalysis(new AnalysisStore(m.summary, (l, e) => this.requestLayer(m.summary.analysisId, l, e),
+          (size) => this.host.post({ type: 'requestThumbnails', analysisId: m.summary.analysisId, size })));
+        return;
+      case 'layer':
+        if (m.analysisId !== this.current?.id) return;
+        this.current.addLayer(m.layer, m.encoding, m.data);
+        if (m.layer === this.state.layer || this.state.tab === 'heatmap') this.expectPaint(['head', 'heatmap', 'tokens']);
+        this.invalidate();
+        return;
+      case 'thumbnails':
+        if (m.analysisId !== this.current?.id) return;
+        this.current.setThumbnails(m.size, m.data);
+        this.expectPaint(['model']);
+        this.invalidate();
+        return;
+      case 'progress':
+        this.header.setProgress(m.message);
+        return;
+      case 'stale':
+        if (m.analysisId === this.current?.id) this.header.setStale(true);
+        return;
+      case 'error':
+        this.header.setError(m.message);
+        return;
+      case 'selectQuery':
+        if (m.analysisId !== this.current?.id || !Number.isInteger(m.query) || m.query < 0 || m.query >= this.current.T) return;
+        this.setQuery(m.query);
+        return;
+      case 'requestExport':
+        this.exportView(m.format);
+        return;
+    }
+  }
+
+  private requestLayer(analysisId: number, layer: number, encoding: AttentionEncoding): void {
+    this.host.post({ type: 'requestLayer', analysisId, layer, encoding });
+  }
+
+  private setAnalysis(store: AnalysisStore): void {
+    clampState(this.state, { analysisId: store.id, T: store.T, L: store.L, H: store.H });
+    this.current = store;
+    this.colors = headColors(store.H, isDarkTheme(this.currentTheme));
+    this.header.setAnalysis(store);
+    this.header.setError(null);
+    this.setLoaded(true);
+    this.save();
+    store.need(this.state.layer, 'f32');
+    this.expectPaint(['flow']);
+    this.invalidate();
+  }
+
+  private postQuery(): void {
+    const store = this.current;
+    if (!store) return;
+    this.host.post({
+      type: 'queryChanged', analysisId: store.id, query: this.state.query,
+      layer: this.state.layer, head: this.activeView().reportedHead(),
+    });
+  }
+
+  // ---- Rendering
+
+  private activeView(): PanelView {
+    return this.views[TAB_IDS.indexOf(this.state.tab)];
+  }
+
+  private expectPaint(views: TabId[]): void {
+    this.pendingPaint = { t0: performance.now(), views };
+  }
+
+  private renderNow(): void {
+    const store = this.current;
+    if (!store) return;
+    try {
+      this.syncNav(store);
+      const view = this.activeView();
+      const layer = store.peek(this.state.layer);
+      const row = layer && this.state.query !== null ? layer.row(view.reportedHead(), this.state.query) : undefined;
+      this.strip.update(store, this.state.query, row, `${this.state.layer}|${view.reportedHead()}|${layer?.encoding}`);
+      const painted = view.render();
+      const pending = this.pendingPaint;
+      if (painted && pending && pending.views.includes(view.id)) {
+        this.pendingPaint = null;
+        afterPaint(() => performance.measure(`${PERF_PREFIX}:${view.id}:firstPaint`, { start: pending.t0, end: performance.now() }));
+      }
+    } catch (err) {
+      this.reportError(err);
+    }
+  }
+
+  private syncNav(store: AnalysisStore): void {
+    const nav = NAV[this.state.tab];
+    this.layerSelect.setOptions(Array.from({ length: store.L }, (_, l) => ({ value: String(l), label: `Layer ${l}` })), String(this.state.layer));
+    this.headSelect.setOptions([{ value: 'mean', label: 'Mean of heads' }, ...Array.from({ length: store.H }, (_, h) => ({ value: String(h), label: `Head ${h}` }))],
+      this.state.head === null ? 'mean' : String(this.state.head));
+    this.nav.classList.toggle('hide-layer', !nav.layer);
+    this.nav.classList.toggle('hide-head', !nav.head);
+    this.nav.hidden = !nav.layer && !nav.head;
+  }
+
+  private stepLayer(delta: number): void {
+    const store = this.current;
+    if (!store) return;
+    this.update({ layer: Math.max(0, Math.min(store.L - 1, this.state.layer + delta)) });
+  }
+
+  private setLoaded(loaded: boolean): void {
+    this.empty.hidden = loaded;
+    this.strip.element.hidden = !loaded;
+    this.nav.hidden = !loaded;
+    this.tabs.hidden = !loaded;
+  }
+
+  private buildTabs(): HTMLElement & { selectedIndex: number } {
+    const tabs = document.createElement('vscode-tabs');
+    tabs.setAttribute('panel', '');
+    this.views.forEach((v) => {
+      const header = document.createElement('vscode-tab-header');
+      header.slot = 'header';
+      header.textContent = v.label;
+      header.id = `tab-${v.id}`;
+      const panel = document.createElement('vscode-tab-panel');
+      panel.append(v.element);
+      tabs.append(header, panel);
+    });
+    tabs.selectedIndex = TAB_IDS.indexOf(this.state.tab);
+    tabs.addEventListener('vsc-tabs-select', (e) => this.onTabSelected(e.detail.selectedIndex));
+    return tabs;
+  }
+
+  private onTabSelected(index: number): void {
+    const tab = TAB_IDS[index];
+    if (!tab || tab === this.state.tab) return;
+    this.tooltip.hide();
+    this.update({ tab });
+    if (this.state.query !== null) this.postQuery();
+  }
+
+  // ---- Exports
+
+  private exportView(format: 'png' | 'svg'): void {
+    const view = this.activeView();
+    try {
+      if (!this.current) throw new Error('Nothing to export yet: no analysis has been received');
+      const data = format === 'png' ? view.exportPng() : view.exportSvg();
+      this.host.post({ type: 'export', format, view: view.id, data });
+    } catch (err) {
+      this.reportError(err);
+    }
+  }
+
+  // ---- Environment
+
+  private observeEnvironment(): void {
+    const onTheme = () => {
+      this.currentTheme = readTheme();
+      if (this.current) this.colors = headColors(this.current.H, isDarkTheme(this.currentTheme));
+      this.invalidate();
+    };
+    new MutationObserver(onTheme).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    new MutationObserver(onTheme).observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
+    new ResizeObserver(() => this.invalidate()).observe(document.body);
+    window.addEventListener('resize', () => this.invalidate());
+  }
+
+  private reportError(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.header.setError(message);
+    this.host.post({ type: 'log', level: 'error', message: `panel: ${message}` });
+  }
+
+  private save(): void {
+    this.host.saveState({ ...this.state });
+  }
+}

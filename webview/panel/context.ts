@@ -1,0 +1,85 @@
+// What every view gets from the panel: state, data, theme and the shared actions.
+import type { AnalysisStore } from './data';
+import type { Theme } from './colors';
+import type { PersistedState, TabId } from './state';
+import type { SceneFonts } from './scene';
+
+export interface PanelContext {
+  readonly state: PersistedState;
+  store(): AnalysisStore | undefined;
+  theme(): Theme;
+  fonts(): SceneFonts;
+  headColors(): string[];
+  /** Select (or clear) the shared query token; posts queryChanged. */
+  setQuery(query: number | null): void;
+  /** Change state fields, persist them and re-render. */
+  update(patch: Partial<PersistedState>): void;
+  /** Switch tabs (e.g. model view thumbnail → heatmap). */
+  showTab(tab: TabId): void;
+  /** Re-render the active view on the next frame. */
+  invalidate(): void;
+  tooltip: Tooltip;
+}
+
+export interface PanelView {
+  readonly id: TabId;
+  readonly label: string;
+  /** The tab panel content, created once. */
+  readonly element: HTMLElement;
+  /** Draw from the current state and data. Returns true when real data was drawn (not a placeholder). */
+  render(): boolean;
+  exportPng(): string;
+  exportSvg(): string;
+  /** The head reported in queryChanged while this view is active (null = mean over heads). */
+  reportedHead(): number | null;
+}
+
+/** One floating tooltip for all canvases. */
+export class Tooltip {
+  readonly element: HTMLDivElement;
+
+  constructor(parent: HTMLElement) {
+    this.element = document.createElement('div');
+    this.element.className = 'tooltip';
+    this.element.setAttribute('role', 'tooltip');
+    this.element.hidden = true;
+    parent.appendChild(this.element);
+  }
+
+  show(clientX: number, clientY: number, lines: string[]): void {
+    const el = this.element;
+    el.replaceChildren(...lines.map((text, i) => {
+      const div = document.createElement('div');
+      div.textContent = text;
+      if (i === 0) div.className = 'tooltip-title';
+      return div;
+    }));
+    el.hidden = false;
+    const pad = 14;
+    const { width, height } = el.getBoundingClientRect();
+    const x = clientX + pad + width > window.innerWidth ? clientX - pad - width : clientX + pad;
+    const y = clientY + pad + height > window.innerHeight ? clientY - pad - height : clientY + pad;
+    el.style.left = `${Math.max(0, x)}px`;
+    el.style.top = `${Math.max(0, y)}px`;
+  }
+
+  hide(): void {
+    this.element.hidden = true;
+  }
+}
+
+/** Create an element with a class and optional text. */
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+/** Size an element to fill the window below its current top edge. */
+export function fillRemainingHeight(element: HTMLElement, bottomMargin = 8, min = 160): number {
+  const top = element.getBoundingClientRect().top;
+  const h = Math.max(min, Math.floor(window.innerHeight - top - bottomMargin));
+  element.style.height = `${h}px`;
+  return h;
+}

@@ -1,0 +1,105 @@
+// Header of the panel: model and token count, truncation badge, note, stale/error banners,
+// progress, the Follow cursor checkbox and the export buttons.
+import type { AnalysisStore } from './data';
+import { el } from './context';
+import { makeButton, makeCheckbox } from './controls';
+
+export interface HeaderActions {
+  exportView(format: 'png' | 'svg'): void;
+  exportJson(): void;
+  followCursor(enabled: boolean): void;
+}
+
+export class Header {
+  readonly element: HTMLElement;
+  private readonly model: HTMLElement;
+  private readonly count: HTMLElement;
+  private readonly truncated: HTMLElement;
+  private readonly source: HTMLElement;
+  private readonly progress: HTMLElement;
+  private readonly progressText: HTMLElement;
+  private readonly note: HTMLElement;
+  private readonly stale: HTMLElement;
+  private readonly error: HTMLElement;
+  private readonly errorText: HTMLElement;
+  private readonly follow: { element: HTMLElement; set(v: boolean): void };
+
+  constructor(actions: HeaderActions) {
+    this.element = el('header', 'panel-header');
+    const row = el('div', 'title-row');
+    this.model = el('span', 'model-name', 'Attention');
+    this.count = document.createElement('vscode-badge');
+    this.count.hidden = true;
+    this.truncated = el('span', 'warn-badge');
+    this.truncated.hidden = true;
+    this.source = el('span', 'source');
+    this.progress = el('span', 'progress');
+    this.progress.setAttribute('role', 'status');
+    this.progress.hidden = true;
+    const ring = document.createElement('vscode-progress-ring');
+    ring.className = 'ring';
+    this.progressText = el('span', 'progress-text');
+    this.progress.append(ring, this.progressText);
+    const spacer = el('span', 'spacer');
+    this.follow = makeCheckbox('Follow cursor', actions.followCursor);
+    this.follow.element.title = 'Select the query token under the editor cursor';
+    const exports = el('span', 'exports');
+    exports.setAttribute('role', 'group');
+    exports.setAttribute('aria-label', 'Export');
+    exports.append(
+      makeButton('PNG', 'Export the current view as PNG', () => actions.exportView('png')),
+      makeButton('SVG', 'Export the current view as SVG', () => actions.exportView('svg')),
+      makeButton('JSON', 'Export the whole analysis as JSON', () => actions.exportJson()),
+    );
+    row.append(this.model, this.count, this.truncated, this.source, this.progress, spacer, this.follow.element, exports);
+    this.note = el('div', 'note');
+    this.note.hidden = true;
+    this.stale = el('div', 'banner stale-banner', 'The text changed since this analysis: the views show the old text. Run Show Attention again to refresh.');
+    this.stale.setAttribute('role', 'status');
+    this.stale.hidden = true;
+    this.error = el('div', 'banner error-banner');
+    this.error.setAttribute('role', 'alert');
+    this.errorText = el('span');
+    const dismiss = el('button', 'link-button', 'Dismiss');
+    dismiss.type = 'button';
+    dismiss.addEventListener('click', () => this.setError(null));
+    this.error.append(this.errorText, dismiss);
+    this.error.hidden = true;
+    this.element.append(row, this.note, this.stale, this.error);
+  }
+
+  setAnalysis(store: AnalysisStore): void {
+    const s = store.summary;
+    this.model.textContent = s.model.name;
+    this.model.title = `${s.model.layers} layers × ${s.model.heads} heads, d=${s.model.embd}, ${s.model.dtype}`;
+    this.count.textContent = `${store.T} tokens`;
+    this.count.hidden = false;
+    this.truncated.hidden = !s.truncated;
+    this.truncated.textContent = `input cut at ${store.T} tokens`;
+    this.truncated.title = `The model's context is ${s.model.ctx} tokens (or the configured maximum): only the first ${store.T} tokens were analyzed.`;
+    this.source.textContent = s.sourceName ?? '';
+    this.note.textContent = s.note ?? '';
+    this.note.hidden = !s.note;
+    this.stale.hidden = true;
+    this.setProgress(null);
+  }
+
+  setFollow(v: boolean): void {
+    this.follow.set(v);
+  }
+
+  setStale(stale: boolean): void {
+    this.stale.hidden = !stale;
+  }
+
+  setError(message: string | null): void {
+    this.errorText.textContent = message ?? '';
+    this.error.hidden = message === null;
+    if (message !== null) this.setProgress(null);
+  }
+
+  setProgress(message: string | null): void {
+    this.progressText.textContent = message ?? '';
+    this.progress.hidden = message === null;
+  }
+}

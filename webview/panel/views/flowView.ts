@@ -1,0 +1,149 @@
+// Flow: per layer, mean self-attention (diagonal) and mean attention to the previous token, averaged
+// over heads (summary.flow), with the per-head spread as a band and dots. Canvas line chart.
+import { el, fillRemainingHeight, type PanelContext, type PanelView } from '../context';
+import { fitCanvas } from '../canvas';
+import { makeCheckbox } from '../controls';
+import { drawScene, Scene, sceneToPng, sceneToSvg } from '../scene';
+
+const M = { left: 56, right: 24, top: 40, bottom: 44 };
+
+export class FlowView implements PanelView {
+  readonly id = 'flow' as const;
+  readonly label = 'Flow';
+  readonly element: HTMLElement;
+  private readonly box: HTMLDivElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly spread: { element: HTMLElement; set(v: boolean): void };
+  private plot = { x0: 0, x1: 0, y0: 0, y1: 0, max: 1 };
+
+  constructor(private readonly ctx: PanelContext) {
+    this.element = el('div', 'view flow-view');
+    const bar = el('div', 'view-toolbar');
+    this.spread = makeCheckbox('Show per-head spread', (v) => this.ctx.update({ showHeadSpread: v }));
+    bar.append(this.spread.element, el('span', 'toolbar-hint', 'Mean over heads of the attention each token pays to itself and to the previous token, per layer.'));
+    this.box = el('div', 'canvas-box');
+    this.canvas = el('canvas', 'flow-canvas');
+    this.canvas.tabIndex = 0;
+    this.canvas.setAttribute('role', 'img');
+    this.box.append(this.canvas);
+    this.element.append(bar, this.box);
+    this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
+    this.canvas.addEventListener('mouseleave', () => this.ctx.tooltip.hide());
+    this.canvas.addEventListener('click', (e) => {
+      const l = this.layerAt(e);
+      if (l !== null) this.ctx.update({ layer: l });
+    });
+  }
+
+  reportedHead(): number | null {
+    return this.ctx.state.head;
+  }
+
+  render(): boolean {
+    const store = this.ctx.store();
+    if (!store) return false;
+    this.spread.set(this.ctx.state.showHeadSpread);
+    const height = Math.min(fillRemainingHeight(this.box), 560);
+    const width = Math.min(this.box.clientWidth, 1100);
+    const g = fitCanvas(this.canvas, width, height);
+    drawScene(g, this.buildScene(width, height), this.ctx.fonts(), true);
+    const self = Array.from({ length: store.L }, (_, l) => store.flowStats(l, 0).mean.toFixed(2)).join(', ');
+    const prev = Array.from({ length: store.L }, (_, l) => store.flowStats(l, 1).mean.toFixed(2)).join(', ');
+    this.canvas.setAttribute('aria-label', `Attention flow by layer. Mean self attention: ${self}. Mean previous-token attention: ${prev}.`);
+    return true;
+  }
+
+  private buildScene(width: number, height: number): Scene {
+    const store = this.ctx.store()!;
+    const theme = this.ctx.theme();
+    const scene = new Scene(width, height, theme.background);
+    const L = store.L;
+    const showSpread = this.ctx.state.showHeadSpread;
+    let max = 0;
+    for (let l = 0; l < L; l++) for (const c of [0, 1] as const) {
+      const s = store.flowStats(l, c);
+      max = Math.max(max, showSpread ? s.max : s.mean);
+    }
+    max = niceCeil(Math.max(0.05, max));
+    const x0 = M.left, x1 = width - M.right, y0 = height - M.bottom, y1 = M.top;
+    this.plot = { x0, x1, y0, y1, max };
+    const px = (l: number) => (L === 1 ? (x0 + x1) / 2 : x0 + ((x1 - x0) * l) / (L - 1));
+    const py = (v: number) => y0 - ((y0 - y1) * v) / max;
+    const fs = theme.fontSize - 2;
+    // grid and axes
+    for (let i = 0; i <= 4; i++) {
+      const v = (max * i) / 4;
+      scene.add({ kind: 'lines', color: theme.border, alpha: 1, width: 1, coords: [x0, py(v), x1, py(v)] });
+      scene.add({ kind: 'text', x: x0 - 8, y: py(v), text: v.toFixed(2), color: theme.muted, size: fs, align: 'right' });
+    }
+    const labelEvery = Math.ceil(L / 24);
+    for (let l = 0; l < L; l += labelEvery) scene.add({ kind: 'text', x: px(l), y: y0 + 14, text: String(l), color: theme.muted, size: fs, align: 'center' });
+    scene.add({ kind: 'text', x: (x0 + x1) / 2, y: y0 + 32, text: 'layer', color: theme.muted, size: fs, align: 'center' });
+    scene.add({ kind: 'text', x: 14, y: (y0 + y1) / 2, text: 'mean attention weight', color: theme.muted, size: fs, align: 'center', rotate: -90 });
+    scene.add({ kind: 'lines', color: theme.focus, alpha: 0.5, width: 1, coords: [px(this.ctx.state.layer), y1, px(this.ctx.state.layer), y0], dash: [3, 3] });
+    const series = [
+      { c: 0 as const, name: 'self (diagonal)', color: theme.series.primary },
+      { c: 1 as const, name: 'previous token', color: theme.series.secondary },
+    ];
+    for (const s of series) {
+      const stats = Array.from({ length: L }, (_, l) => store.flowStats(l, s.c));
+      if (showSpread) {
+        const band: [number, number][] = [
+          ...stats.map((st, l) => [px(l), py(st.max)] as [number, number]),
+          ...stats.map((st, l) => [px(l), py(st.min)] as [number, number]).reverse(),
+        ];
+        scene.add({ kind: 'polygon', points: band, fill: s.color, alpha: 0.12 });
+        stats.forEach((st, l) => st.perHead.forEach((v) => {
+          if (Number.isFinite(v)) scene.add({ kind: 'circle', x: px(l), y: py(v), r: 2, fill: s.color, alpha: 0.45 });
+        }));
+      }
+      scene.add({ kind: 'polyline', points: stats.map((st, l) => [px(l), py(st.mean)]), color: s.color, width: 2.5 });
+      stats.forEach((st, l) => scene.add({ kind: 'circle', x: px(l), y: py(st.mean), r: 3.5, fill: s.color }));
+    }
+    // legend
+    let lx = x0;
+    for (const s of series) {
+      scene.add({ kind: 'rect', x: lx, y: 14, w: 18, h: 4, fill: s.color });
+      scene.add({ kind: 'text', x: lx + 24, y: 16, text: s.name, color: theme.foreground, size: fs + 1, align: 'left' });
+      lx += 150;
+    }
+    if (showSpread) scene.add({ kind: 'text', x: lx, y: 16, text: 'band and dots: individual heads', color: theme.muted, size: fs, align: 'left' });
+    return scene;
+  }
+
+  private layerAt(e: MouseEvent): number | null {
+    const store = this.ctx.store();
+    if (!store) return null;
+    const r = this.canvas.getBoundingClientRect();
+    const x = e.clientX - r.left;
+    const { x0, x1 } = this.plot;
+    if (x < x0 - 10 || x > x1 + 10) return null;
+    return store.L === 1 ? 0 : Math.max(0, Math.min(store.L - 1, Math.round(((x - x0) / (x1 - x0)) * (store.L - 1))));
+  }
+
+  private onMove(e: MouseEvent): void {
+    const l = this.layerAt(e);
+    const store = this.ctx.store();
+    if (l === null || !store) { this.ctx.tooltip.hide(); return; }
+    const a = store.flowStats(l, 0), b = store.flowStats(l, 1);
+    this.ctx.tooltip.show(e.clientX, e.clientY, [`Layer ${l}`,
+      `self: mean ${a.mean.toFixed(3)} (heads ${a.min.toFixed(2)}–${a.max.toFixed(2)})`,
+      `previous token: mean ${b.mean.toFixed(3)} (heads ${b.min.toFixed(2)}–${b.max.toFixed(2)})`,
+      'click to select this layer']);
+  }
+
+  exportPng(): string {
+    return sceneToPng(this.buildScene(this.canvas.clientWidth || 900, this.canvas.clientHeight || 500), this.ctx.fonts());
+  }
+
+  exportSvg(): string {
+    return sceneToSvg(this.buildScene(this.canvas.clientWidth || 900, this.canvas.clientHeight || 500), this.ctx.fonts());
+  }
+}
+
+/** Round up to 1, 2, 2.5 or 5 × 10^n. */
+export function niceCeil(v: number): number {
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}

@@ -1,0 +1,343 @@
+// Head view (bertviz-style): queries on the left, keys on the right, a line from query to key for
+// each visible head with opacity ∝ weight. Canvas only; the columns scroll together and only the
+// rows in the viewport (and lines touching them) are drawn. Lines are batched per head and per
+// opacity bucket so a frame is a few dozen stroke() calls.
+import { displayToken, type LayerData } from '../data';
+import { el, fillRemainingHeight, type PanelContext, type PanelView } from '../context';
+import { fitCanvas } from '../canvas';
+import { drawScene, Scene, sceneToPng, sceneToSvg } from '../scene';
+
+const ROW_H = 20;
+const HEADER_H = 26;
+const PAD = 6;
+const THRESHOLD = 0.01;
+const BUCKETS = 10;
+/** Exports include every row up to this many tokens; longer inputs export the visible window. */
+const EXPORT_ALL_ROWS = 256;
+
+type Side = 'query' | 'key';
+interface Focus { side: Side; index: number }
+
+interface Layout {
+  width: number;
+  colW: number;
+  gap: number;
+  x0: number;
+}
+
+export class HeadView implements PanelView {
+  readonly id = 'head' as const;
+  readonly label = 'Head view';
+  readonly element: HTMLElement;
+  private readonly toggles: HTMLElement;
+  private readonly scroller: HTMLDivElement;
+  private readonly inner: HTMLDivElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly status: HTMLElement;
+  private hover: Focus | null = null;
+  private pinnedKey: number | null = null;
+  private toggleKey = '';
+  private layout: Layout = { width: 0, colW: 0, gap: 0, x0: 0 };
+
+  constructor(private readonly ctx: PanelContext) {
+    this.element = el('div', 'view head-view');
+    const bar = el('div', 'view-toolbar');
+    bar.append(el('span', 'toolbar-label', 'Heads'));
+    this.toggles = el('div', 'head-toggles');
+    this.toggles.setAttribute('role', 'group');
+    this.toggles.setAttribute('aria-label', 'Heads shown: click toggles, double-click shows only that head');
+    bar.append(this.toggles);
+    const all = el('vscode-button', 'small-button', 'All');
+    all.setAttribute('secondary', '');
+    all.addEventListener('click', () => this.ctx.update({ visibleHeads: null }));
+    bar.append(all);
+    this.status = el('span', 'toolbar-hint', 'Hover a token to see its lines; click to pin it.');
+    bar.append(this.status);
+    this.scroller = el('div', 'head-scroll');
+    this.inner = el('div', 'head-inner');
+    this.canvas = el('canvas', 'head-canvas');
+    this.canvas.tabIndex = 0;
+    this.canvas.setAttribute('role', 'img');
+    this.inner.append(this.canvas);
+    this.scroller.append(this.inner);
+    this.element.append(bar, this.scroller);
+    this.scroller.addEventListener('scroll', () => this.ctx.invalidate(), { passive: true });
+    this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
+    this.canvas.addEventListener('mouseleave', () => { this.hover = null; this.ctx.tooltip.hide(); this.ctx.invalidate(); });
+    this.canvas.addEventListener('click', (e) => this.onClick(e));
+    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  private visibleHeads(): number[] {
+    const store = this.ctx.store();
+    if (!store) return [];
+    const all = Array.from({ length: store.H }, (_, h) => h);
+    const v = this.ctx.state.visibleHeads;
+    return v === null ? all : all.filter((h) => v.includes(h));
+  }
+
+  reportedHead(): number | null {
+    const heads = this.visibleHeads();
+    return heads.length === 1 ? heads[0] : null;
+  }
+
+  private renderToggles(H: number): void {
+    const colors = this.ctx.headColors();
+    const visible = new Set(this.visibleHeads());
+    const key = `${H}|${colors.join()}|${[...visible].join()}`;
+    if (key === this.toggleKey) return;
+    this.toggleKey = key;
+    const buttons: HTMLButtonElement[] = [];
+    for (let h = 0; h < H; h++) {
+      const b = el('button', 'head-toggle', String(h));
+      b.type = 'button';
+      b.style.setProperty('--head-color', colors[h]);
+      b.setAttribute('aria-pressed', String(visible.has(h)));
+      b.title = `Head ${h}: click to toggle, double-click to show only this head`;
+      b.addEventListener('click', () => this.toggleHead(h));
+      b.addEventListener('dblclick', () => this.ctx.update({ visibleHeads: [h] }));
+      buttons.push(b);
+    }
+    this.toggles.replaceChildren(...buttons);
+  }
+
+  private toggleHead(h: number): void {
+    const set = new Set(this.visibleHeads());
+    if (set.has(h)) set.delete(h);
+    else set.add(h);
+    const H = this.ctx.store()?.H ?? 0;
+    this.ctx.update({ visibleHeads: set.size === H ? null : [...set].sort((a, b) => a - b) });
+  }
+
+  private focus(): Focus | null {
+    if (this.hover) return this.hover;
+    if (this.pinnedKey !== null) return { side: 'key', index: this.pinnedKey };
+    const q = this.ctx.state.query;
+    return q === null ? null : { side: 'query', index: q };
+  }
+
+  private computeLayout(width: number): Layout {
+    const store = this.ctx.store();
+    const c = this.canvas.getContext('2d');
+    let maxW = 40;
+    if (store && c) {
+      c.font = `${this.ctx.theme().fontSize}px ${this.ctx.fonts().mono}`;
+      const step = Math.max(1, Math.floor(store.T / 400));
+      for (let i = 0; i < store.T; i += step) maxW = Math.max(maxW, c.measureText(displayToken(store.tokens[i].text)).width);
+    }
+    const colW = Math.min(220, Math.ceil(maxW) + 16);
+    const gap = Math.max(140, Math.min(420, width - 2 * colW - 80));
+    const x0 = Math.max(PAD, Math.floor((width - (2 * colW + gap)) / 2));
+    return { width, colW, gap, x0 };
+  }
+
+  private rowY(i: number, scrollTop: number): number {
+    return HEADER_H + PAD + i * ROW_H + ROW_H / 2 - scrollTop;
+  }
+
+  render(): boolean {
+    const store = this.ctx.store();
+    if (!store) return false;
+    this.renderToggles(store.H);
+    const viewH = fillRemainingHeight(this.scroller);
+    const width = this.scroller.clientWidth;
+    const totalH = HEADER_H + 2 * PAD + store.T * ROW_H;
+    this.inner.style.height = `${totalH}px`;
+    const height = Math.min(viewH, totalH);
+    this.layout = this.computeLayout(width);
+    const layer = store.need(this.ctx.state.layer, 'f32');
+    this.canvas.setAttribute('aria-label', `Head view of layer ${this.ctx.state.layer}: ${store.T} tokens, lines from query tokens (left) to the key tokens they attend to (right).`);
+    const g = fitCanvas(this.canvas, width, height);
+    const scene = this.buildScene(width, height, this.scroller.scrollTop, layer);
+    drawScene(g, scene, this.ctx.fonts(), true);
+    return layer !== undefined;
+  }
+
+  /** Everything visible in a window [scrollTop, scrollTop + height) of the full column layout. */
+  private buildScene(width: number, height: number, scrollTop: number, layer: LayerData | undefined): Scene {
+    const theme = this.ctx.theme();
+    const store = this.ctx.store()!;
+    const scene = new Scene(width, height, theme.background);
+    const T = store.T;
+    const first = Math.max(0, Math.floor((scrollTop - PAD) / ROW_H) - 1);
+    const last = Math.min(T - 1, Math.ceil((scrollTop + height - HEADER_H - PAD) / ROW_H));
+    const focus = this.focus();
+    const heads = this.visibleHeads();
+    if (layer) {
+      this.addTokenShading(scene, layer, heads, focus, first, last, scrollTop);
+      this.addLines(scene, layer, heads, focus, first, last, scrollTop);
+    }
+    this.addTokens(scene, focus, first, last, scrollTop);
+    this.addHeader(scene, layer === undefined);
+    return scene;
+  }
+
+  private addLines(scene: Scene, layer: LayerData, heads: number[], focus: Focus | null, first: number, last: number, scrollTop: number): void {
+    const { x0, colW, gap } = this.layout;
+    const x1 = x0 + colW + 2, x2 = x0 + colW + gap - 2;
+    const T = layer.length;
+    const colors = this.ctx.headColors();
+    const v = layer.values, scale = layer.scale;
+    const minRaw = THRESHOLD / scale;
+    const width = focus ? 2 : 1.25;
+    for (const h of heads) {
+      const batches: number[][] = Array.from({ length: BUCKETS }, () => []);
+      const emit = (q: number, k: number, raw: number): void => {
+        const w = raw * scale;
+        const b = Math.min(BUCKETS - 1, Math.floor(w * BUCKETS));
+        batches[b].push(x1, this.rowY(q, scrollTop), x2, this.rowY(k, scrollTop));
+      };
+      const queryLines = (q: number): void => {
+        const off = layer.rowOffset(h, q);
+        for (let k = 0; k <= q; k++) { const raw = v[off + k]; if (raw > minRaw) emit(q, k, raw); }
+      };
+      const keyLines = (k: number, from: number): void => {
+        for (let q = Math.max(k, from); q < T; q++) { const raw = v[layer.rowOffset(h, q) + k]; if (raw > minRaw) emit(q, k, raw); }
+      };
+      if (focus?.side === 'query') queryLines(focus.index);
+      else if (focus?.side === 'key') keyLines(focus.index, 0);
+      else {
+        for (let q = first; q <= last; q++) queryLines(q);
+        for (let k = first; k <= last; k++) keyLines(k, last + 1);
+      }
+      batches.forEach((coords, b) => {
+        if (coords.length) scene.add({ kind: 'lines', color: colors[h], alpha: Math.min(1, (b + 1) / BUCKETS), width, coords });
+      });
+    }
+  }
+
+  /** When a token is focused, the boxes on the other side show each head's weight as a coloured stripe. */
+  private addTokenShading(scene: Scene, layer: LayerData, heads: number[], focus: Focus | null, first: number, last: number, scrollTop: number): void {
+    if (!focus || heads.length === 0) return;
+    const { x0, colW, gap } = this.layout;
+    const colors = this.ctx.headColors();
+    const boxX = focus.side === 'query' ? x0 + colW + gap : x0;
+    const stripe = (colW - 4) / heads.length;
+    const lo = focus.side === 'query' ? first : Math.max(first, focus.index);
+    const hi = focus.side === 'query' ? Math.min(last, focus.index) : last;
+    for (let i = lo; i <= hi; i++) {
+      const y = this.rowY(i, scrollTop) - ROW_H / 2 + 1;
+      heads.forEach((h, j) => {
+        const w = focus.side === 'query' ? layer.weight(h, focus.index, i) : layer.weight(h, i, focus.index);
+        if (w > THRESHOLD) scene.add({ kind: 'rect', x: boxX + 2 + j * stripe, y, w: stripe, h: ROW_H - 2, fill: colors[h], alpha: Math.min(0.85, w) });
+      });
+    }
+  }
+
+  private addTokens(scene: Scene, focus: Focus | null, first: number, last: number, scrollTop: number): void {
+    const theme = this.ctx.theme();
+    const store = this.ctx.store()!;
+    const { x0, colW, gap } = this.layout;
+    const query = this.ctx.state.query;
+    for (let i = first; i <= last; i++) {
+      const y = this.rowY(i, scrollTop);
+      const text = displayToken(store.tokens[i].text);
+      const leftFocused = focus?.side === 'query' && focus.index === i;
+      const rightFocused = focus?.side === 'key' && focus.index === i;
+      if (leftFocused) scene.add({ kind: 'rect', x: x0 + 2, y: y - ROW_H / 2 + 1, w: colW - 4, h: ROW_H - 2, fill: theme.selection });
+      if (rightFocused) scene.add({ kind: 'rect', x: x0 + colW + gap + 2, y: y - ROW_H / 2 + 1, w: colW - 4, h: ROW_H - 2, fill: theme.selection });
+      if (query === i) scene.add({ kind: 'rect', x: x0 + 2, y: y - ROW_H / 2 + 1, w: colW - 4, h: ROW_H - 2, fill: 'transparent', stroke: theme.focus });
+      const color = theme.foreground;
+      scene.add({ kind: 'text', x: x0 + colW - 8, y, text, color, size: theme.fontSize, align: 'right', mono: true });
+      scene.add({ kind: 'text', x: x0 + colW + gap + 8, y, text, color, size: theme.fontSize, align: 'left', mono: true });
+    }
+  }
+
+  private addHeader(scene: Scene, loading: boolean): void {
+    const theme = this.ctx.theme();
+    const { x0, colW, gap, width } = this.layout;
+    scene.add({ kind: 'rect', x: 0, y: 0, w: width, h: HEADER_H, fill: theme.background });
+    const y = HEADER_H / 2 + 2;
+    const size = theme.fontSize - 1;
+    scene.add({ kind: 'text', x: x0 + colW - 8, y, text: 'Queries', color: theme.muted, size, align: 'right', weight: '600' });
+    scene.add({ kind: 'text', x: x0 + colW + gap + 8, y, text: 'Keys', color: theme.muted, size, align: 'left', weight: '600' });
+    const label = loading ? `Layer ${this.ctx.state.layer} · loading…` : `Layer ${this.ctx.state.layer}`;
+    scene.add({ kind: 'text', x: x0 + colW + gap / 2, y, text: label, color: theme.muted, size, align: 'center' });
+  }
+
+  private hitTest(e: MouseEvent): Focus | null {
+    const store = this.ctx.store();
+    if (!store) return null;
+    const rect = this.canvas.getBoundingClientRect();
+    const x = e.clientX - rect.left, y = e.clientY - rect.top;
+    if (y < HEADER_H) return null;
+    const i = Math.floor((y + this.scroller.scrollTop - HEADER_H - PAD) / ROW_H);
+    if (i < 0 || i >= store.T) return null;
+    const { x0, colW, gap } = this.layout;
+    if (x >= x0 && x <= x0 + colW) return { side: 'query', index: i };
+    if (x >= x0 + colW + gap && x <= x0 + 2 * colW + gap) return { side: 'key', index: i };
+    return null;
+  }
+
+  private onMove(e: MouseEvent): void {
+    const hit = this.hitTest(e);
+    const same = hit?.side === this.hover?.side && hit?.index === this.hover?.index;
+    this.canvas.style.cursor = hit ? 'pointer' : 'default';
+    if (!same) {
+      this.hover = hit;
+      this.ctx.invalidate();
+    }
+    const store = this.ctx.store();
+    if (hit && store) {
+      const tok = JSON.stringify(store.tokens[hit.index].text);
+      const what = hit.side === 'query' ? 'query: lines to the keys it attends to' : 'key: lines from the queries attending to it';
+      this.ctx.tooltip.show(e.clientX, e.clientY, [`#${hit.index} ${tok}`, what, 'click to pin']);
+    } else {
+      this.ctx.tooltip.hide();
+    }
+  }
+
+  private onClick(e: MouseEvent): void {
+    const hit = this.hitTest(e);
+    if (!hit) return;
+    if (hit.side === 'query') {
+      this.pinnedKey = null;
+      this.ctx.setQuery(this.ctx.state.query === hit.index ? null : hit.index);
+    } else {
+      this.pinnedKey = this.pinnedKey === hit.index ? null : hit.index;
+      if (this.ctx.state.query !== null) this.ctx.setQuery(null);
+      this.ctx.invalidate();
+    }
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const store = this.ctx.store();
+    if (!store) return;
+    const q = this.ctx.state.query;
+    let next: number | null | undefined;
+    if (e.key === 'ArrowDown') next = q === null ? 0 : Math.min(store.T - 1, q + 1);
+    else if (e.key === 'ArrowUp') next = q === null ? store.T - 1 : Math.max(0, q - 1);
+    else if (e.key === 'Escape') next = null;
+    if (next === undefined) return;
+    e.preventDefault();
+    this.pinnedKey = null;
+    this.ctx.setQuery(next);
+    if (next !== null) this.scrollIntoView(next);
+  }
+
+  /** Scroll so that row i is visible (used when the query is set from elsewhere too). */
+  scrollIntoView(i: number): void {
+    const top = HEADER_H + PAD + i * ROW_H;
+    const s = this.scroller;
+    if (top - HEADER_H < s.scrollTop) s.scrollTop = top - HEADER_H - PAD;
+    else if (top + ROW_H > s.scrollTop + s.clientHeight) s.scrollTop = top + ROW_H - s.clientHeight + PAD;
+  }
+
+  private exportScene(): Scene {
+    const store = this.ctx.store();
+    if (!store) throw new Error('Nothing to export yet: no analysis has been received');
+    const layer = store.peek(this.ctx.state.layer);
+    const full = store.T <= EXPORT_ALL_ROWS;
+    const height = full ? HEADER_H + 2 * PAD + store.T * ROW_H : this.scroller.clientHeight;
+    const scrollTop = full ? 0 : this.scroller.scrollTop;
+    return this.buildScene(this.layout.width || 800, height, scrollTop, layer);
+  }
+
+  exportPng(): string {
+    return sceneToPng(this.exportScene(), this.ctx.fonts());
+  }
+
+  exportSvg(): string {
+    return sceneToSvg(this.exportScene(), this.ctx.fonts());
+  }
+}
