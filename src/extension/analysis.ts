@@ -34,6 +34,8 @@ export interface Session {
   /** Document offsets of the analyzed input text (kept in sync with edits before it). */
   range: OffsetRange;
   text: string;
+  /** Why this text was chosen (e.g. the paragraph note), without the truncation note. */
+  inputNote?: string;
   stale: boolean;
 }
 
@@ -142,7 +144,7 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
     const run = new AbortController();
     this.run = run;
     this.ensurePanel();
-    this.setPanelStatus({ type: 'progress', message: `Loading ${this.models.displayName}…` });
+    if (!this.models.current) this.setPanelStatus({ type: 'progress', message: `Loading ${this.models.displayName}…` });
     try {
       const info = await this.models.ensureLoaded();
       if (run.signal.aborted) return undefined;
@@ -156,6 +158,7 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
       this.ctx.log.info(`Analyzed ${handle.tokens.length} tokens of ${session.summary.sourceName} with ${info.name} ` +
         `in ${Math.round(handle.timings.runMs)} ms${handle.truncated ? ` (truncated at ${maxTokens} tokens)` : ''}`);
       this.panel?.post({ type: 'analysis', summary: session.summary });
+      if (!this.stillMatches(session)) this.markStale(session);
       this.panelStatus = undefined;
       this.analyzed.fire(session);
       return session;
@@ -180,7 +183,7 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
       notes.push(`Only the first ${handle.tokens.length} tokens were analyzed (limit ${maxTokens}); the rest is dimmed in the editor.`);
     }
     const summary = toSummary(handle, notes.filter(Boolean).join(' ') || undefined, documentName(document));
-    const session: Session = { summary, handle, document, range: input.range, text: input.text, stale: false };
+    const session: Session = { summary, handle, document, range: input.range, text: input.text, inputNote: input.note, stale: false };
     if (this.current) this.decorations.clear(this.current.document.uri);
     this.current = session;
     this.lastQuery = undefined;
@@ -194,9 +197,17 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
     return session;
   }
 
+  /** The document may have been edited while the analysis ran. */
+  private stillMatches(s: Session): boolean {
+    const doc = s.document;
+    if (doc.isClosed) return false;
+    const range = new vscode.Range(doc.positionAt(s.range.start), doc.positionAt(s.range.end));
+    return doc.getText(range) === s.text;
+  }
+
   private remember(s: Session): void {
     const value: Remembered | undefined = s.text.length <= MAX_REMEMBERED_CHARS
-      ? { uri: s.document.uri.toString(), start: s.range.start, end: s.range.end, text: s.text, note: s.summary.note }
+      ? { uri: s.document.uri.toString(), start: s.range.start, end: s.range.end, text: s.text, note: s.inputNote }
       : undefined;
     void this.ctx.extension.workspaceState.update(REMEMBERED_KEY, value);
   }
