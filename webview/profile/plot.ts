@@ -68,7 +68,7 @@ function ticksFor(a: AxisSpec, pixels: number): number[] {
   if (a.integer) {
     const step = Math.max(1, Math.ceil(t.length > 1 ? t[1] - t[0] : 1));
     t = [];
-    for (let v = Math.ceil(lo); v <= Math.floor(hi); v += step) t.push(v);
+    for (let v = Math.ceil(lo / step) * step; v <= Math.floor(hi); v += step) t.push(v);
   }
   return t;
 }
@@ -96,7 +96,7 @@ export function makeAxes(o: AxesOptions): { frame: Frame; under: Prim[]; over: P
   const labelColor = theme.muted;
   for (const t of yTicks) {
     const py = y(t);
-    if (o.grid !== false) under.push({ k: 'line', pts: [[left, py], [left + width, py]], color: theme.grid, width: 1 });
+    if (o.grid !== false) under.push({ k: 'line', pts: [[left, py], [left + width, py]], color: theme.grid, width: 1, alpha: theme.gridAlpha });
     prims.push({ k: 'text', x: left - 5, y: py, text: fmtY(t), color: labelColor, size: fs, anchor: 'end', baseline: 'middle' });
   }
   for (const t of xTicks) {

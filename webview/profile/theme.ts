@@ -7,6 +7,8 @@ export interface Theme {
   foreground: string;
   muted: string;
   grid: string;
+  /** Opacity applied to grid lines (charts.lines is meant for axes and is too strong for a grid). */
+  gridAlpha: number;
   axis: string;
   masked: string;
   blue: string;
@@ -36,6 +38,7 @@ export function readTheme(): Theme {
     foreground,
     muted: cssVar(style, '--vscode-descriptionForeground', dark ? '#9d9d9d' : '#616161'),
     grid: cssVar(style, '--vscode-charts-lines', dark ? 'rgba(204,204,204,0.18)' : 'rgba(59,59,59,0.14)'),
+    gridAlpha: kind.startsWith('high-contrast') ? 0.6 : 0.35,
     axis: cssVar(style, '--vscode-charts-foreground', foreground),
     masked: dark ? 'rgba(128,128,128,0.22)' : 'rgba(128,128,128,0.18)',
     blue: cssVar(style, '--vscode-charts-blue', dark ? '#3794ff' : '#1a85ff'),

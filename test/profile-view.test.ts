@@ -1,0 +1,257 @@
+// Layer Profile webview in headless Chromium: the harness page (test/webview/profile-harness.html) with a
+// deterministic synthetic ProfileResult and a mocked acquireVsCodeApi that records posted messages.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { profileChartCsv } from '../src/engine/stats';
+import { HEAD_STAT_NAMES } from '../src/engine/types';
+import type { FromProfileMessage } from '../src/protocol';
+import { PROFILE_CHART_IDS, isFromProfileMessage } from '../src/protocol';
+import { buildHarness, launchChromium } from './webview/profile-harness.build';
+import type { ProfileResult } from '../src/engine/types';
+
+let url = '';
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let context: BrowserContext;
+
+before(async () => {
+  url = await buildHarness({ rebuild: true });
+  browser = await launchChromium({ width: 420, height: 1800 });
+  context = browser.context;
+});
+after(async () => { await browser?.close(); });
+
+async function open(query: string): Promise<Page> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  (page as Page & { errors: string[] }).errors = errors;
+  await page.goto(`${url}?${query}`);
+  await page.waitForFunction(() => window.harness?.posted.some((m) => m.type === 'ready'));
+  return page;
+}
+
+/** Wait until every visible chart has been painted (canvas backing store sized). */
+async function openCharts(query: string): Promise<Page> {
+  const page = await open(query);
+  await page.waitForFunction(() => {
+    const canvases = [...document.querySelectorAll('canvas[data-chart]')] as HTMLCanvasElement[];
+    const visible = canvases.filter((c) => c.closest('details')?.hidden === false);
+    return visible.length > 0 && visible.every((c) => c.width > 1);
+  });
+  return page;
+}
+
+/** The result the harness sent last (computed in the browser: compare with it, not with a Node recomputation). */
+const shownResult = (page: Page) => page.evaluate(() => {
+  const m = window.harness.sent.filter((s) => s.type === 'profile').at(-1);
+  if (m?.type !== 'profile') throw new Error('no profile message was sent');
+  return m.result;
+}) as Promise<ProfileResult>;
+const posted = (page: Page) => page.evaluate(() => window.harness.posted) as Promise<FromProfileMessage[]>;
+const lastPosted = async (page: Page) => (await posted(page)).at(-1);
+
+async function exportChart(page: Page, chart: string, format: 'png' | 'svg' | 'csv'): Promise<string> {
+  const before = (await posted(page)).length;
+  await page.click(`figure[data-chart="${chart}"] button[data-format="${format}"]`);
+  const messages = await posted(page);
+  assert.equal(messages.length, before + 1, `exporting ${chart} as ${format} posts one message`);
+  const m = messages.at(-1)!;
+  assert.ok(m.type === 'export' && m.chart === chart && m.format === format, `export message for ${chart}: ${JSON.stringify(m).slice(0, 120)}`);
+  assert.ok(isFromProfileMessage(m), 'the posted export passes the host-side validator');
+  return m.data;
+}
+
+describe('Layer Profile view (corpus result)', () => {
+  it('paints every chart canvas with non-blank pixels', async () => {
+    const page = await openCharts('theme=dark&scenario=corpus');
+    const stats = await page.evaluate(() => [...document.querySelectorAll('canvas[data-chart]')].map((el) => {
+      const c = el as HTMLCanvasElement;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const colours = new Set<number>();
+      for (let i = 0; i < data.length; i += 4 * 7) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      return { chart: c.dataset.chart!, width: c.width, colours: colours.size };
+    }));
+    assert.deepEqual(stats.map((s) => s.chart), [...PROFILE_CHART_IDS]);
+    for (const s of stats) assert.ok(s.colours > 8, `${s.chart} has drawn content (${s.colours} colours, ${s.width}px wide)`);
+    assert.deepEqual((page as Page & { errors: string[] }).errors, []);
+    await page.close();
+  });
+
+  it('toggling "Include first token" switches the mean chart data and posts setIncludeFirst', async () => {
+    const page = await openCharts('theme=dark&scenario=corpus');
+    const result = await shownResult(page);
+    const pixelsBefore = await page.evaluate(() => (document.querySelector('canvas[data-chart="meanPerLayer"]') as HTMLCanvasElement).toDataURL());
+    assert.equal(await exportChart(page, 'meanPerLayer', 'csv'), profileChartCsv(result, 'mean', false));
+    await page.click('#include-first');
+    assert.deepEqual(await lastPosted(page), { type: 'setIncludeFirst', value: true });
+    const csv = await exportChart(page, 'meanPerLayer', 'csv');
+    assert.equal(csv, profileChartCsv(result, 'mean', true));
+    assert.notEqual(csv, profileChartCsv(result, 'mean', false));
+    const pixelsAfter = await page.evaluate(() => (document.querySelector('canvas[data-chart="meanPerLayer"]') as HTMLCanvasElement).toDataURL());
+    assert.notEqual(pixelsAfter, pixelsBefore, 'the mean chart is redrawn with the include-first data');
+    await page.close();
+  });
+
+  it('clicking or pressing Enter on a head-table row posts openHead for that layer and head', async () => {
+    const page = await openCharts('theme=dark&scenario=corpus');
+    await page.click('table.head-table tbody tr[data-layer="4"][data-head="11"]');
+    assert.deepEqual(await lastPosted(page), { type: 'openHead', layer: 4, head: 11 });
+    await page.focus('table.head-table tbody tr[data-layer="7"][data-head="2"]');
+    await page.keyboard.press('Enter');
+    assert.deepEqual(await lastPosted(page), { type: 'openHead', layer: 7, head: 2 });
+    assert.equal(await page.getAttribute('table.head-table tbody tr.selected', 'data-layer'), '7');
+    await page.close();
+  });
+
+  it('sorts the head table by a clicked column header, toggling the direction', async () => {
+    const page = await openCharts('theme=dark&scenario=corpus');
+    const result = await shownResult(page);
+    const k = HEAD_STAT_NAMES.indexOf('sinkMass');
+    const all = result.headStats.flatMap((row, layer) => row.map((v, head) => ({ id: `${layer},${head}`, v: v[k] })));
+    const rowIds = () => page.$$eval('table.head-table tbody tr', (trs) => trs.map((tr) => `${tr.getAttribute('data-layer')},${tr.getAttribute('data-head')}`));
+    assert.deepEqual((await rowIds()).slice(0, 3), ['0,0', '0,1', '0,2'], 'default order is by layer, then head');
+    await page.click('table.head-table th button[data-key="sinkMass"]');
+    assert.deepEqual(await rowIds(), [...all].sort((a, b) => b.v - a.v).map((r) => r.id), 'descending by sink mass');
+    assert.equal(await page.getAttribute('table.head-table th:has(button[data-key="sinkMass"])', 'aria-sort'), 'descending');
+    await page.click('table.head-table th button[data-key="sinkMass"]');
+    assert.deepEqual(await rowIds(), [...all].sort((a, b) => a.v - b.v).map((r) => r.id), 'ascending after a second click');
+    await page.close();
+  });
+
+  it('opens a head from the heatmap: hover shows its values, click posts openHead', async () => {
+    const page = await openCharts('theme=dark&scenario=corpus');
+    const result = await shownResult(page);
+    await page.locator('canvas[data-chart="headHeatmap"]').scrollIntoViewIfNeeded();
+    const box = (await page.locator('canvas[data-chart="headHeatmap"]').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.35);
+    const tip = await page.textContent('.tooltip');
+    const match = /layer (\d+), head (\d+)/.exec(tip ?? '');
+    assert.ok(match, `tooltip names a head: ${tip}`);
+    const [layer, head] = [Number(match[1]), Number(match[2])];
+    const expected = result.headStats[layer][head][HEAD_STAT_NAMES.indexOf('entropy')];
+    assert.match(tip!, new RegExp(`Entropy ${String(Number(expected.toPrecision(4))).replace('.', '\\.')}`));
+    await page.mouse.click(box.x + box.width * 0.6, box.y + box.height * 0.35);
+    assert.deepEqual(await lastPosted(page), { type: 'openHead', layer, head });
+    await page.close();
+  });
+
+  it('exports CSV with the chart data, SVG documents and PNG data URLs for every chart', async () => {
+    const page = await openCharts('theme=light&scenario=corpus');
+    const result = await shownResult(page);
+    assert.equal(await exportChart(page, 'headHeatmap', 'csv'), profileChartCsv(result, 'heads', false));
+    assert.equal(await exportChart(page, 'autoregression', 'csv'), profileChartCsv(result, 'autoregression', false));
+    assert.equal(await exportChart(page, 'positionHeatmap', 'csv'), profileChartCsv(result, 'heatmap', false));
+    const beta1 = await exportChart(page, 'regressionBeta1', 'csv');
+    assert.deepEqual(beta1.trim().split('\r\n').slice(1).map((line) => Number(line.split(',')[1])), result.excludeFirst.positionRegression.beta1);
+    const mask = (await exportChart(page, 'validMask', 'csv')).trim().split('\r\n');
+    assert.equal(mask.length, result.lengths.length + 1);
+    mask.slice(1).forEach((line, i) => {
+      const cells = line.split(',').map(Number);
+      assert.equal(cells[1], result.lengths[i]);
+      assert.equal(cells.slice(2).reduce((a, b) => a + b, 0), result.lengths[i], `sequence ${i}: valid cells = length`);
+    });
+    for (const chart of PROFILE_CHART_IDS) {
+      const svg = await exportChart(page, chart, 'svg');
+      assert.match(svg, /<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/, `${chart} SVG`);
+      const parseError = await page.evaluate((text) => new DOMParser().parseFromString(text, 'image/svg+xml').querySelector('parsererror')?.textContent ?? null, svg);
+      assert.equal(parseError, null, `${chart} SVG is well-formed XML`);
+      assert.match(await exportChart(page, chart, 'png'), /^data:image\/png;base64,[A-Za-z0-9+/]{200,}/, `${chart} PNG`);
+    }
+    await page.close();
+  });
+
+  it('keeps the toggle, statistic and sort across a reload (getState/setState)', async () => {
+    const page = await openCharts('theme=dark&scenario=corpus');
+    const result = await shownResult(page);
+    await page.click('#include-first');
+    await page.selectOption('#head-stat', 'prevToken');
+    await page.click('table.head-table th button[data-key="meanDistance"]');
+    await page.reload();
+    await page.waitForFunction(() => window.harness?.posted.some((m) => m.type === 'ready'));
+    assert.equal(await page.isChecked('#include-first'), true);
+    assert.equal(await page.inputValue('#head-stat'), 'prevToken');
+    assert.equal(await page.getAttribute('table.head-table th:has(button[data-key="meanDistance"])', 'aria-sort'), 'descending');
+    assert.equal(await exportChart(page, 'meanPerLayer', 'csv'), profileChartCsv(result, 'mean', true));
+    await page.close();
+  });
+
+  it('redraws the position heatmap when the percentile limits change', async () => {
+    const page = await openCharts('theme=dark&scenario=corpus');
+    const pixels = () => page.evaluate(() => (document.querySelector('canvas[data-chart="positionHeatmap"]') as HTMLCanvasElement).toDataURL());
+    const before = await pixels();
+    await page.fill('#clim-lo', '0');
+    await page.fill('#clim-hi', '100');
+    await page.press('#clim-hi', 'Enter');
+    await page.locator('#clim-hi').blur();
+    assert.notEqual(await pixels(), before);
+    assert.match(await page.getAttribute('canvas[data-chart="positionHeatmap"]', 'aria-label') ?? '', /p0|colour limits/);
+    await page.close();
+  });
+
+  it('fits a 320 px sidebar without horizontal scrolling', async () => {
+    const page = await openCharts('theme=dark&scenario=corpus');
+    await page.setViewportSize({ width: 320, height: 1200 });
+    await page.waitForFunction(() => (document.querySelector('canvas[data-chart="meanPerLayer"]') as HTMLCanvasElement).width <= 320 * devicePixelRatio);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 320), 'no horizontal overflow at 320 px');
+    await page.close();
+  });
+});
+
+describe('Layer Profile view states', () => {
+  it('empty state explains and offers Show Attention / Profile Texts… / Open', async () => {
+    const page = await open('theme=dark&scenario=empty');
+    assert.equal(await page.isVisible('.empty'), true);
+    assert.equal(await page.isVisible('.content'), false);
+    await page.click('.empty button:has-text("Show Attention")');
+    await page.click('.empty button:has-text("Profile Texts")');
+    await page.click('.empty button:has-text("Open Saved Profile")');
+    assert.deepEqual((await posted(page)).slice(-3).map((m) => m.type), ['showAttention', 'runProfile', 'openResult']);
+    await page.close();
+  });
+
+  it('shows progress with the partial result, then hides it when the final result arrives', async () => {
+    const page = await openCharts('theme=dark&scenario=partial');
+    assert.match(await page.textContent('.progress') ?? '', /24 \/ 64 sequences · about 1:15 min left/);
+    assert.equal(await page.isVisible('.badge.warn'), true, 'partial result is marked');
+    assert.match(await page.textContent('.summary .facts') ?? '', /24 sequences/);
+    await page.click('.progress button:has-text("Cancel")');
+    assert.deepEqual(await lastPosted(page), { type: 'cancelProfile' });
+    await page.evaluate(() => window.harness.send(window.harness.messages('corpus')[0]));
+    await page.waitForFunction(() => (document.querySelector('.progress') as HTMLElement).hidden);
+    assert.match(await page.textContent('.summary .facts') ?? '', /64 sequences/);
+    assert.equal(await page.isVisible('.badge.warn'), false);
+    await page.close();
+  });
+
+  it('a single-text result hides the corpus charts; errors show a dismissible banner', async () => {
+    const page = await openCharts('theme=light&scenario=selection');
+    assert.equal(await page.isVisible('details[data-section="corpus"]'), false);
+    assert.equal(await page.isVisible('canvas[data-chart="meanPerLayer"]'), true);
+    await page.evaluate(() => window.harness.send({ type: 'error', message: 'Profile failed: out of memory' }));
+    await page.waitForSelector('.banner.error:not([hidden])');
+    assert.match(await page.textContent('.banner.error') ?? '', /out of memory/);
+    assert.equal(await page.isVisible('canvas[data-chart="meanPerLayer"]'), true, 'the result stays visible');
+    await page.click('.banner.error button');
+    assert.equal(await page.isVisible('.banner.error'), false);
+    await page.close();
+  });
+});
+
+describe('isFromProfileMessage', () => {
+  it('accepts every message the view posts and rejects malformed ones', () => {
+    const good: unknown[] = [
+      { type: 'ready' }, { type: 'runProfile' }, { type: 'openResult' }, { type: 'saveResult' }, { type: 'showAttention' },
+      { type: 'cancelProfile' }, { type: 'openHead', layer: 0, head: 11 }, { type: 'setIncludeFirst', value: false },
+      { type: 'export', format: 'csv', chart: 'meanPerLayer', data: 'layer\r\n' },
+    ];
+    for (const m of good) assert.equal(isFromProfileMessage(m), true, JSON.stringify(m));
+    const bad: unknown[] = [
+      null, 'ready', {}, { type: 'nope' }, { type: 'openHead', layer: -1, head: 0 }, { type: 'openHead', layer: 1.5, head: 0 },
+      { type: 'openHead', layer: 1 }, { type: 'export', format: 'jpg', chart: 'meanPerLayer', data: '' },
+      { type: 'export', format: 'csv', chart: 'nope', data: '' }, { type: 'export', format: 'csv', chart: 'lengths', data: 3 },
+      { type: 'setIncludeFirst', value: 'yes' },
+    ];
+    for (const m of bad) assert.equal(isFromProfileMessage(m), false, JSON.stringify(m));
+  });
+});
