@@ -91,5 +91,7 @@ test('format helpers', () => {
   assert.equal(errorMessage(new Error('bad folder\n  at x')), 'bad folder');
   const abort = new Error('x'); abort.name = 'AbortError';
   assert.ok(isAbort(abort));
+  const cancelled = new Error('cancelled'); cancelled.name = 'CancelledError';
+  assert.ok(isAbort(cancelled));
   assert.ok(!isAbort(new Error('aborted?')));
 });

@@ -76,7 +76,8 @@ export function errorMessage(err: unknown): string {
   return text.split('\n')[0].trim() || 'Unknown error';
 }
 
-/** Is this the rejection of an aborted operation (AbortError from an AbortSignal)? */
+/** Is this the rejection of a cancelled operation (an AbortError, or the engine's CancelledError)? */
 export function isAbort(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError';
+  const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+  return name === 'AbortError' || name === 'CancelledError';
 }

@@ -27,7 +27,7 @@ export function activate(extension: vscode.ExtensionContext): void {
   c.push(models, analysis, view, profiles);
   c.push(...registerCommands({ ctx: c, models, analysis, profiles }));
   c.push(registerHover((doc) => analysis.sessionFor(doc)));
-  c.push(analysis.onDidAnalyze((s) => view.profileSelection(s.text, `${s.summary.sourceName ?? 'selection'} (selection)`)));
+  c.push(analysis.onDidAnalyze((s) => void view.profileSelection(s.summary.analysisId, `${s.summary.sourceName ?? 'selection'} (selection)`)));
   c.push(vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
     deserializeWebviewPanel: (panel) => analysis.restorePanel(panel),
   }));

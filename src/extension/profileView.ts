@@ -1,6 +1,6 @@
 // The Layer Profile view host (a WebviewView in our activity bar container). It shows the single-text
-// profile of the latest Show Attention (computed lazily, only once the view exists) and the result of
-// Profile Texts. The webview keeps no data across reloads: on every `ready` the host resends its state.
+// profile of the latest Show Attention (computed from that analysis by the engine, no second forward
+// pass) and the result of Profile Texts. The webview keeps no data across reloads: on every `ready` the host resends its state.
 import * as vscode from 'vscode';
 import type { ProfileResult } from '../engine/types';
 import { isFromProfileMessage, type FromProfileMessage, type ProfileOrigin, type ToProfileMessage } from '../protocol';
@@ -29,9 +29,8 @@ export class LayerProfileView implements vscode.WebviewViewProvider, vscode.Disp
   private shown: ProfileMessage | undefined;
   private progress: ProgressMessage | undefined;
   private error: string | undefined;
-  /** Text of the latest Show Attention, profiled when the view is (or becomes) visible. */
-  private pendingSelection: { text: string; title: string } | undefined;
-  private selectionRun: AbortController | undefined;
+  /** Counts selection profiles so only the newest one is shown. */
+  private selectionSeq = 0;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly ctx: Ctx, private readonly actions: ProfileViewActions) {}
@@ -77,35 +76,21 @@ export class LayerProfileView implements vscode.WebviewViewProvider, vscode.Disp
     this.post({ type: 'error', message });
   }
 
-  /** After Show Attention: profile that one text now if the view exists, else when it first shows. */
-  profileSelection(text: string, title: string): void {
-    this.pendingSelection = { text, title };
-    if (this.view) void this.runPendingSelection();
+  /** After Show Attention: the layer profile of that one text, computed from the analysis in the worker. */
+  async profileSelection(analysisId: number, title: string): Promise<void> {
+    const seq = ++this.selectionSeq;
+    try {
+      const result = await this.ctx.client.profileOfAnalysis(analysisId, title, this.ctx.config.profile.positions);
+      if (seq === this.selectionSeq) this.showResult(result, 'selection', title);
+    } catch (err) {
+      if (isAbort(err) || seq !== this.selectionSeq) return;
+      this.ctx.log.error(`Layer profile of the selection failed: ${errorMessage(err)}`);
+      this.showError(`Layer profile failed: ${errorMessage(err)}`);
+    }
   }
 
   async reveal(): Promise<void> {
     await vscode.commands.executeCommand(`${PROFILE_VIEW_ID}.focus`);
-  }
-
-  private async runPendingSelection(): Promise<void> {
-    const pending = this.pendingSelection;
-    if (!pending) return;
-    this.pendingSelection = undefined;
-    this.selectionRun?.abort();
-    const run = new AbortController();
-    this.selectionRun = run;
-    try {
-      const { positions } = this.ctx.config.profile;
-      const result = await this.ctx.client.profile([pending.text], { batchSize: 1, positions, source: pending.title }, undefined, run.signal);
-      if (this.selectionRun !== run) return;
-      this.showResult(result, 'selection', pending.title);
-    } catch (err) {
-      if (isAbort(err) || this.selectionRun !== run) return;
-      this.ctx.log.error(`Layer profile of the selection failed: ${errorMessage(err)}`);
-      this.showError(`Layer profile failed: ${errorMessage(err)}`);
-    } finally {
-      if (this.selectionRun === run) this.selectionRun = undefined;
-    }
   }
 
   private post(message: ToProfileMessage): void {
@@ -119,7 +104,6 @@ export class LayerProfileView implements vscode.WebviewViewProvider, vscode.Disp
     else this.post({ type: 'empty', message: EMPTY_MESSAGE });
     if (this.progress) this.post(this.progress);
     if (this.error) this.post({ type: 'error', message: this.error });
-    if (this.pendingSelection) void this.runPendingSelection();
   }
 
   private receive(m: unknown): void {
@@ -193,7 +177,7 @@ export class LayerProfileView implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   dispose(): void {
-    this.selectionRun?.abort();
+    this.selectionSeq++;
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }
