@@ -41,7 +41,9 @@ export class Decorations implements vscode.Disposable {
     this.rebuild();
     this.disposables.push(
       vscode.window.onDidChangeActiveColorTheme(() => this.rebuild()),
-      vscode.window.onDidChangeVisibleTextEditors((editors) => editors.forEach((e) => this.apply(e))),
+      vscode.window.onDidChangeVisibleTextEditors((editors) => {
+        for (const e of editors) if (this.documents.has(e.document.uri.toString())) this.apply(e);
+      }),
     );
   }
 
