@@ -1,5 +1,10 @@
-// PLANNED INTERFACE (implementation in progress by the engine owner). The extension host talks to the
-// engine only through this client, which runs the engine in a worker_threads worker (dist/worker.js).
+// The extension host talks to the engine only through this client, which runs the engine in a
+// worker_threads worker (dist/worker.js). Requests are typed (workerProtocol.ts), cancellable with an
+// AbortSignal, and large arrays come back as transferred ArrayBuffers.
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import { CancelledError } from './errors';
+import type { FromWorker, Method, ToWorker, WorkerRequests } from './workerProtocol';
 import type { ModelInfo, Token, ProfileResult } from './types';
 
 export interface AnalysisHandle {
@@ -32,11 +37,66 @@ export interface EngineClient {
   getThumbnails(analysisId: number, size: number): Promise<{ size: number; data: ArrayBuffer }>;
   /** Stream the full analysis as JSON (same shape as `attention-inspector analyze --json`) to a file. */
   exportJson(analysisId: number, path: string): Promise<void>;
-  /** Batch profiling of many texts (issue 5). */
+  /** The Layer Profile of one analysis (norms and head statistics of that text). */
+  profileOfAnalysis(analysisId: number, source: string, positions?: number): Promise<ProfileResult>;
+  /** Batch profiling of many texts (issue 5). Cancelling resolves with the partial result (complete: false). */
   profile(texts: string[], opts: { batchSize: number; positions: number; source: string },
     onProgress?: (p: ProgressInfo) => void, signal?: AbortSignal): Promise<ProfileResult>;
   dispose(): Promise<void>;
 }
 
-/** Create a client; workerPath defaults to dist/worker.js next to the running bundle. */
-export declare function createEngineClient(workerPath?: string): EngineClient;
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  onProgress?: (p: ProgressInfo) => void;
+}
+
+/** Create a client; workerPath defaults to worker.js next to the running bundle (dist/). */
+export function createEngineClient(workerPath: string = join(__dirname, 'worker.js')): EngineClient {
+  const worker = new Worker(workerPath);
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let dead: Error | undefined;
+
+  const failAll = (err: Error) => {
+    dead = err;
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  worker.on('message', (m: FromWorker) => {
+    const p = pending.get(m.id);
+    if (!p) return;
+    if (m.kind === 'progress') return p.onProgress?.(m.progress);
+    pending.delete(m.id);
+    if (m.kind === 'result') p.resolve(m.result);
+    else p.reject(m.error.name === 'CancelledError' ? new CancelledError(m.error.message) : Object.assign(new Error(m.error.message), { name: m.error.name }));
+  });
+  worker.on('error', (e) => failAll(new Error(`engine worker crashed: ${e.message}`)));
+  worker.on('exit', (code) => failAll(new Error(`engine worker exited (code ${code})`)));
+
+  function call<M extends Method>(method: M, params: WorkerRequests[M]['params'], signal?: AbortSignal, onProgress?: (p: ProgressInfo) => void): Promise<WorkerRequests[M]['result']> {
+    if (dead) return Promise.reject(dead);
+    if (signal?.aborted) return Promise.reject(new CancelledError());
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
+      signal?.addEventListener('abort', () => worker.postMessage({ kind: 'cancel', id } satisfies ToWorker), { once: true });
+      worker.postMessage({ kind: 'request', id, method, params } satisfies ToWorker);
+    });
+  }
+
+  return {
+    load: (modelDir, signal) => call('load', { modelDir }, signal),
+    analyze: (text, opts, signal) => call('analyze', { text, topK: opts.topK, maxTokens: opts.maxTokens }, signal),
+    getLayer: (analysisId, layer, encoding) => call('getLayer', { analysisId, layer, encoding }),
+    getRow: (analysisId, layer, head, query) => call('getRow', { analysisId, layer, head, query }),
+    getThumbnails: (analysisId, size) => call('getThumbnails', { analysisId, size }),
+    exportJson: (analysisId, path) => call('exportJson', { analysisId, path }),
+    profileOfAnalysis: (analysisId, source, positions) => call('profileOfAnalysis', { analysisId, source, positions }),
+    profile: (texts, opts, onProgress, signal) => call('profile', { texts, ...opts }, signal, onProgress),
+    async dispose() {
+      failAll(new Error('engine client disposed'));
+      await worker.terminate();
+    },
+  };
+}

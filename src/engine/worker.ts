@@ -1,0 +1,152 @@
+// The engine worker thread: owns the Engine (ORT sessions) and the recent analyses, so the extension host
+// never blocks. Large arrays leave as transferable ArrayBuffers.
+import { parentPort } from 'node:worker_threads';
+import { createWriteStream } from 'node:fs';
+import { Engine } from './engine';
+import { flowStats, quantizeU8, thumbnails } from './stats';
+import { profileOfAnalysis, profileTexts } from './profile';
+import { writeAnalysisJson } from './jsonExport';
+import { CancelledError } from './errors';
+import type { Analysis } from './types';
+import type { AnalysisHandle } from './client';
+import type { FromWorker, Method, ToWorker, WorkerRequests } from './workerProtocol';
+
+/** Analyses kept for follow-up requests (each can be ~600 MB at T=1024 on gpt2-small). */
+const KEEP_ANALYSES = 2;
+
+const engine = new Engine();
+const analyses = new Map<number, Analysis>();
+const controllers = new Map<number, AbortController>();
+let nextAnalysisId = 1;
+
+function getAnalysis(id: number): Analysis {
+  const a = analyses.get(id);
+  if (!a) throw new Error(`analysis ${id} is no longer available; run Show Attention again`);
+  return a;
+}
+
+function checkLayer(a: Analysis, layer: number) {
+  if (!Number.isInteger(layer) || layer < 0 || layer >= a.model.layers) throw new Error(`layer ${layer} out of range`);
+}
+
+type Handler<M extends Method> = (
+  params: WorkerRequests[M]['params'],
+  ctx: { signal: AbortSignal; progress: (p: { done: number; total: number; message?: string }) => void; transfer: ArrayBuffer[] },
+) => Promise<WorkerRequests[M]['result']>;
+
+const handlers: { [M in Method]: Handler<M> } = {
+  async load({ modelDir }) {
+    const m = await engine.load(modelDir);
+    analyses.clear();
+    return { info: m.info, loadMs: m.loadMs };
+  },
+
+  async analyze({ text, topK, maxTokens }, { signal, transfer }) {
+    const a = await engine.analyze(text, { topK, maxTokens }, signal);
+    const id = nextAnalysisId++;
+    analyses.set(id, a);
+    for (const old of [...analyses.keys()].slice(0, -KEEP_ANALYSES)) analyses.delete(old);
+    const { layers: L, heads: H } = a.model;
+    const flow = new Float32Array(L * H * 2);
+    for (let l = 0; l < L; l++) flow.set(flowStats(a.attentions[l], 1, H, a.length), l * H * 2);
+    const handle: AnalysisHandle = {
+      analysisId: id,
+      model: a.model,
+      tokens: a.tokens,
+      truncated: a.truncated,
+      topK: a.topK,
+      topkIds: a.topkIds.slice(),
+      topkProbs: a.topkProbs.slice(),
+      topkTokens: Array.from(a.topkIds, (tid) => engine.loaded!.tokenizer.tokenText(tid)),
+      nextTokenLogProb: a.nextTokenLogProb.slice(),
+      attnOutNorms: a.attnOutNorms.slice(),
+      flow,
+      timings: { runMs: a.timings.runMs },
+    };
+    transfer.push(handle.topkIds.buffer as ArrayBuffer, handle.topkProbs.buffer as ArrayBuffer, handle.nextTokenLogProb.buffer as ArrayBuffer, handle.attnOutNorms.buffer as ArrayBuffer, flow.buffer);
+    return handle;
+  },
+
+  async getLayer({ analysisId, layer, encoding }, { transfer }) {
+    const a = getAnalysis(analysisId);
+    checkLayer(a, layer);
+    const data = encoding === 'u8' ? quantizeU8(a.attentions[layer]) : a.attentions[layer].slice();
+    transfer.push(data.buffer as ArrayBuffer);
+    return data.buffer as ArrayBuffer;
+  },
+
+  async getRow({ analysisId, layer, head, query }, { transfer }) {
+    const a = getAnalysis(analysisId);
+    checkLayer(a, layer);
+    const T = a.length;
+    const H = a.model.heads;
+    if (!Number.isInteger(query) || query < 0 || query >= T) throw new Error(`query ${query} out of range`);
+    const row = new Float32Array(T);
+    const heads = head === null ? [...Array(H).keys()] : [head];
+    for (const h of heads) {
+      if (h < 0 || h >= H) throw new Error(`head ${h} out of range`);
+      const base = (h * T + query) * T;
+      for (let j = 0; j <= query; j++) row[j] += a.attentions[layer][base + j] / heads.length;
+    }
+    transfer.push(row.buffer);
+    return row;
+  },
+
+  async getThumbnails({ analysisId, size }, { transfer }) {
+    const a = getAnalysis(analysisId);
+    const { layers: L, heads: H } = a.model;
+    const S = Math.min(a.length, size);
+    const data = new Uint8Array(L * H * S * S);
+    for (let l = 0; l < L; l++) data.set(thumbnails(a.attentions[l], 1, H, a.length, size).data, l * H * S * S);
+    transfer.push(data.buffer);
+    return { size: S, data: data.buffer };
+  },
+
+  async exportJson({ analysisId, path }) {
+    const a = getAnalysis(analysisId);
+    const out = createWriteStream(path);
+    const closed = new Promise<void>((resolve, reject) => {
+      out.on('error', reject);
+      out.on('finish', () => resolve());
+    });
+    await writeAnalysisJson(out, a, engine.loaded!.tokenizer, { loadMs: a.timings.loadMs, runMs: [a.timings.runMs] });
+    out.end();
+    await closed;
+  },
+
+  async profileOfAnalysis({ analysisId, source, positions }) {
+    return profileOfAnalysis(getAnalysis(analysisId), source, positions);
+  },
+
+  async profile({ texts, batchSize, positions, source }, { signal, progress }) {
+    return profileTexts(engine, texts, { batchSize, positions, source }, (p) => progress({ done: p.done, total: p.total, message: p.etaSeconds !== undefined ? `${Math.ceil(p.etaSeconds)} s left` : undefined }), signal);
+  },
+};
+
+const port = parentPort!;
+const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+port.on('message', async (msg: ToWorker) => {
+  if (msg.kind === 'cancel') {
+    controllers.get(msg.id)?.abort();
+    return;
+  }
+  const controller = new AbortController();
+  controllers.set(msg.id, controller);
+  const transfer: ArrayBuffer[] = [];
+  try {
+    const handler = handlers[msg.method] as Handler<Method>;
+    if (!handler) throw new Error(`unknown method ${msg.method}`);
+    const result = await handler(msg.params as never, {
+      signal: controller.signal,
+      progress: (progress) => post({ kind: 'progress', id: msg.id, progress }),
+      transfer,
+    });
+    post({ kind: 'result', id: msg.id, result }, transfer);
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    post({ kind: 'error', id: msg.id, error: { name: err instanceof CancelledError ? 'CancelledError' : err.name, message: err.message } });
+  } finally {
+    controllers.delete(msg.id);
+  }
+});

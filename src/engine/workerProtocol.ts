@@ -1,0 +1,26 @@
+// Messages between the engine client (extension host) and the engine worker thread.
+// Requests carry an id; the worker answers with `result` or `error`, and may send `progress` first.
+import type { ModelInfo, ProfileResult } from './types';
+import type { AnalysisHandle, ProgressInfo } from './client';
+
+export interface WorkerRequests {
+  load: { params: { modelDir: string }; result: { info: ModelInfo; loadMs: number } };
+  analyze: { params: { text: string; topK: number; maxTokens?: number }; result: AnalysisHandle };
+  getLayer: { params: { analysisId: number; layer: number; encoding: 'f32' | 'u8' }; result: ArrayBuffer };
+  getRow: { params: { analysisId: number; layer: number; head: number | null; query: number }; result: Float32Array };
+  getThumbnails: { params: { analysisId: number; size: number }; result: { size: number; data: ArrayBuffer } };
+  exportJson: { params: { analysisId: number; path: string }; result: void };
+  profileOfAnalysis: { params: { analysisId: number; source: string; positions?: number }; result: ProfileResult };
+  profile: { params: { texts: string[]; batchSize: number; positions: number; source: string }; result: ProfileResult };
+}
+
+export type Method = keyof WorkerRequests;
+
+export type ToWorker =
+  | { kind: 'request'; id: number; method: Method; params: unknown }
+  | { kind: 'cancel'; id: number };
+
+export type FromWorker =
+  | { kind: 'result'; id: number; result: unknown }
+  | { kind: 'error'; id: number; error: { name: string; message: string } }
+  | { kind: 'progress'; id: number; progress: ProgressInfo };
