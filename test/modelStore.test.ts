@@ -1,6 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import mutableFs from 'node:fs'; // the module object itself, whose functions a test may wrap
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -388,6 +389,26 @@ describe('failures leave no partial or corrupt file', () => {
     });
   });
 
+  test('a dropped connection while the .partial file is still being opened leaves no file behind', async () => {
+    // pipeline() can reject before a slow open() of the file completes; the store must wait for the file to close.
+    const realOpen = mutableFs.open;
+    const slowOpen = ((file: fs.PathLike, ...rest: unknown[]) => {
+      const delay = String(file).endsWith('.partial') ? 300 : 0;
+      setTimeout(() => (realOpen as (...a: unknown[]) => void)(file, ...rest), delay);
+    }) as typeof fs.open;
+    mutableFs.open = slowOpen;
+    try {
+      await withHub(files, { dropAfterBytes: { [modelKey]: 1 } }, async (server) => {
+        const opts = isolatedOptions(server);
+        await expectDownloadError(ensureModel(repo, opts), 'network');
+        await new Promise((r) => setTimeout(r, 400)); // let a late open() land, if the store did not wait for it
+        assertNoModelFile(opts);
+      });
+    } finally {
+      mutableFs.open = realOpen;
+    }
+  });
+
   test('a server error other than 401/403/404 is reported with its status', async () => {
     await withHub(files, { status: { [modelKey]: 503 } }, async (server) => {
       const err = await expectDownloadError(ensureModel(repo, isolatedOptions(server)), 'http');
@@ -533,16 +554,28 @@ describe('one download per model folder', () => {
     });
   });
 
-  test('a stale lock (dead process, or unreadable) is taken over', async () => {
+  test('a stale lock is taken over: dead owner, or not refreshed for over a minute', async () => {
     const dead = spawnSync(process.execPath, ['-e', '']);
-    await withHub(files, {}, async (server) => {
-      for (const content of [JSON.stringify({ pid: dead.pid, host: os.hostname() }), '{"pid":']) {
-        const opts = isolatedOptions(server);
-        writeLock(opts, content);
-        assertSameFiles(await ensureModel(repo, opts), files, repo);
-        assert.ok(!fs.existsSync(lockPath(opts)));
-      }
-    });
+    const alive = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const longAgo = new Date(Date.now() - 5 * 60_000);
+    const cases = [
+      { label: 'dead pid', content: JSON.stringify({ pid: dead.pid, host: os.hostname() }), old: false },
+      { label: 'unreadable and old', content: '{"pid":', old: true },
+      { label: 'live pid (reused) but old', content: JSON.stringify({ pid: alive.pid, host: os.hostname() }), old: true },
+    ];
+    try {
+      await withHub(files, {}, async (server) => {
+        for (const c of cases) {
+          const opts = isolatedOptions(server);
+          writeLock(opts, c.content);
+          if (c.old) fs.utimesSync(lockPath(opts), longAgo, longAgo);
+          assertSameFiles(await ensureModel(repo, opts), files, repo);
+          assert.ok(!fs.existsSync(lockPath(opts)), c.label);
+        }
+      });
+    } finally {
+      alive.kill();
+    }
   });
 });
 

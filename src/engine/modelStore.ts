@@ -533,6 +533,8 @@ async function receiveToFile(
 ): Promise<{ bytes: number; sha256: string | null }> {
   const meter = new ByteMeter(hashIt, onBytes);
   const out = fs.createWriteStream(target);
+  // Wait for the file to be closed before anyone renames or removes it: pipeline() can settle earlier on errors.
+  const outClosed = new Promise<void>((resolve) => out.once('close', () => resolve()));
   // pipeline() passes an error on to every stream, so the stream that failed first tells network from disk.
   const failure: { first?: { error: Error; fromFile: boolean } } = {};
   res.on('error', (error) => (failure.first ??= { error, fromFile: false }));
@@ -540,9 +542,12 @@ async function receiveToFile(
   out.on('error', (error) => (failure.first ??= { error, fromFile: true }));
   try {
     await pipeline(res, meter, out, ctx.signal ? { signal: ctx.signal } : {});
+    await outClosed;
     return { bytes: meter.bytes, sha256: meter.digest() };
   } catch (err) {
     res.destroy();
+    out.destroy();
+    await outClosed;
     if (failure.first?.fromFile && !ctx.signal?.aborted) throw ioError(ctx, file, `write ${target}`, failure.first.error);
     throw asDownloadError(ctx, file, err);
   }
@@ -675,10 +680,14 @@ async function downloadMissing(ctx: Context, dir: string, onProgress?: (p: Downl
 
 // ---------------------------------------------------------------------------------------------------------------
 // One download per model folder: calls in this process join a queue; other processes (other VS Code windows share
-// globalStorage) are kept out by `${dir}/.lock`, which holds the owner's pid and host and is taken over once stale.
+// globalStorage) are kept out by `${dir}/.lock`, which holds the owner's pid and host, is refreshed while held, and is
+// taken over once stale.
 
 const LOCK_FILE = '.lock';
 const LOCK_POLL_MS = 250;
+/** The owner touches its lock this often; a lock untouched for LOCK_STALE_MS is abandoned (e.g. a reused pid). */
+const LOCK_REFRESH_MS = 10_000;
+const LOCK_STALE_MS = 60_000;
 const inFlight = new Map<string, Promise<unknown>>();
 
 /** Resolves when `promise` settles; rejects with 'cancelled' as soon as `signal` aborts. */
@@ -704,32 +713,48 @@ interface LockOwner {
   host: string;
 }
 
-function isStaleLock(lockPath: string): boolean {
-  let owner: LockOwner;
+function parseLockOwner(text: string | null): LockOwner | null {
   try {
-    owner = JSON.parse(fs.readFileSync(lockPath, 'utf8')) as LockOwner;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ENOENT'; // unreadable or half-written: stale; gone: retry
-  }
-  if (typeof owner.pid !== 'number' || owner.host !== os.hostname()) return true;
-  // Calls in this process are already serialized per folder, so a lock naming our own pid is a leftover.
-  if (owner.pid === process.pid) return true;
-  try {
-    process.kill(owner.pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    const owner = JSON.parse(text ?? '') as Partial<LockOwner>;
+    return typeof owner.pid === 'number' && typeof owner.host === 'string' ? { pid: owner.pid, host: owner.host } : null;
+  } catch {
+    return null;
   }
 }
 
-async function acquireLock(dir: string, repo: string, signal?: AbortSignal): Promise<void> {
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH'; // EPERM: alive, owned by someone else
+  }
+}
+
+/** A lock is stale when its owner stopped refreshing it, or is a process of this host that no longer runs. */
+function isStaleLock(lockPath: string): boolean {
+  let mtimeMs: number;
+  try {
+    mtimeMs = fs.statSync(lockPath).mtimeMs;
+  } catch {
+    return false; // gone already: just try again
+  }
+  if (Date.now() - mtimeMs > LOCK_STALE_MS) return true;
+  const owner = parseLockOwner(readTrimmed(lockPath));
+  if (owner === null || owner.host !== os.hostname()) return false; // being written, or another machine's: wait
+  // Calls in this process are already serialized per folder, so a lock naming our own pid is a leftover.
+  return owner.pid === process.pid || !isProcessAlive(owner.pid);
+}
+
+/** Creates `${dir}/.lock`, waiting while a live owner holds it; returns a function that releases it. */
+async function acquireLock(dir: string, repo: string, signal?: AbortSignal): Promise<() => Promise<void>> {
   const lockPath = path.join(dir, LOCK_FILE);
   const owner: LockOwner = { pid: process.pid, host: os.hostname() };
   for (;;) {
     throwIfAborted(repo, signal);
     try {
       await fsp.writeFile(lockPath, JSON.stringify(owner), { flag: 'wx' });
-      return;
+      break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new DownloadError('io', `${repo}: could not create ${lockPath}: ${(err as Error).message}`, { repo, cause: err });
@@ -738,6 +763,15 @@ async function acquireLock(dir: string, repo: string, signal?: AbortSignal): Pro
     if (isStaleLock(lockPath)) await removeQuietly(lockPath);
     else await sleep(repo, LOCK_POLL_MS, signal);
   }
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    fs.utimes(lockPath, now, now, () => undefined);
+  }, LOCK_REFRESH_MS);
+  heartbeat.unref();
+  return async () => {
+    clearInterval(heartbeat);
+    await removeQuietly(lockPath);
+  };
 }
 
 async function withModelLock<T>(dir: string, repo: string, signal: AbortSignal | undefined, body: () => Promise<T>): Promise<T> {
@@ -746,11 +780,11 @@ async function withModelLock<T>(dir: string, repo: string, signal: AbortSignal |
     await untilSettledOrAborted(repo, queued, signal);
   }
   const run = (async () => {
-    await acquireLock(dir, repo, signal);
+    const release = await acquireLock(dir, repo, signal);
     try {
       return await body();
     } finally {
-      await removeQuietly(path.join(dir, LOCK_FILE));
+      await release();
     }
   })();
   inFlight.set(key, run);
