@@ -181,3 +181,53 @@ describe('engine behaviour', () => {
     }
   });
 });
+
+describe('large checkpoints', () => {
+  test('weights past the 4 GB mark of a sparse safetensors file are read in place', async () => {
+    // Prepend a 4.5 GB unused tensor (sparse: no disk used) so every real weight sits beyond offset 2^32,
+    // as in gpt2-xl (6.4 GB): external-data offsets must not overflow and nothing may be copied into the graph.
+    const { openSync, writeSync, closeSync, ftruncateSync, readFileSync, mkdirSync, copyFileSync } = await import('node:fs');
+    const src = await writeCheckpoint(join(tmp, 'plain-for-big'), TINY);
+    const dir = join(tmp, 'big');
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['config.json', 'tokenizer.json']) copyFileSync(join(src, f), join(dir, f));
+    const buf = readFileSync(join(src, 'model.safetensors'));
+    const n = Number(buf.readBigUInt64LE(0));
+    const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
+    const pad = 4.5 * 2 ** 30;
+    for (const [k, v] of Object.entries(header)) {
+      if (k !== '__metadata__') (v as { data_offsets: number[] }).data_offsets = (v as { data_offsets: number[] }).data_offsets.map((o) => o + pad);
+    }
+    header['unused.padding'] = { dtype: 'F32', shape: [pad / 4], data_offsets: [0, pad] };
+    const json = Buffer.from(JSON.stringify(header));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(json.length));
+    const fd = openSync(join(dir, 'model.safetensors'), 'w');
+    writeSync(fd, len, 0, 8, 0);
+    writeSync(fd, json, 0, json.length, 8);
+    ftruncateSync(fd, 8 + json.length + pad);
+    writeSync(fd, buf, 8 + n, buf.length - 8 - n, 8 + json.length + pad);
+    closeSync(fd);
+    const engine = new Engine();
+    try {
+      await engine.load(dir);
+      const plain = new Engine();
+      await plain.load(src);
+      const a = await engine.analyze(TEXT, { topK: 3 });
+      const b = await plain.analyze(TEXT, { topK: 3 });
+      await plain.dispose();
+      assert.deepEqual(Array.from(a.topkIds), Array.from(b.topkIds));
+      assert.deepEqual(Array.from(a.attentions[1]), Array.from(b.attentions[1]));
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  test('the graph stays small: weights are external references, not copies', async () => {
+    const { buildGPT2Graph } = await import('../src/engine/graph');
+    const { openCheckpoint } = await import('../src/engine/model');
+    const ckpt = openCheckpoint(await writeCheckpoint(join(tmp, 'graphsize'), TINY));
+    const bytes = buildGPT2Graph(ckpt).length;
+    assert.ok(bytes < 64 * 1024, `graph is ${bytes} bytes while the weights are ${ckpt.weights.file.fileSize}`);
+  });
+});
