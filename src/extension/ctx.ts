@@ -2,8 +2,7 @@
 // client. The client (a worker thread) is created on first use, so activation stays cheap.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import * as engineClient from '../engine/client';
-import type { EngineClient } from '../engine/client';
+import { createEngineClient, type EngineClient } from '../engine/client';
 import { affects, readConfig, type Config } from './config';
 import { createLog } from './log';
 
@@ -45,9 +44,7 @@ export class Ctx implements vscode.Disposable {
     if (!this.clientValue) {
       const workerPath = path.join(this.extension.extensionPath, 'dist', 'worker.js');
       this.log.info(`Starting the engine worker (${workerPath})`);
-      // Namespace access keeps the bundle building while the client implementation is in progress.
-      if (typeof engineClient.createEngineClient !== 'function') throw new Error('The engine client is not available in this build.');
-      this.clientValue = engineClient.createEngineClient(workerPath);
+      this.clientValue = createEngineClient(workerPath);
     }
     return this.clientValue;
   }
