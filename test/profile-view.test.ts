@@ -27,7 +27,7 @@ async function open(query: string): Promise<Page> {
   page.on('pageerror', (e) => errors.push(e.message));
   (page as Page & { errors: string[] }).errors = errors;
   await page.goto(`${url}?${query}`);
-  await page.waitForFunction(() => window.harness?.posted.some((m) => m.type === 'ready'));
+  await page.waitForFunction(() => window.profileHarness?.posted.some((m) => m.type === 'ready'));
   return page;
 }
 
@@ -44,11 +44,11 @@ async function openCharts(query: string): Promise<Page> {
 
 /** The result the harness sent last (computed in the browser: compare with it, not with a Node recomputation). */
 const shownResult = (page: Page) => page.evaluate(() => {
-  const m = window.harness.sent.filter((s) => s.type === 'profile').at(-1);
+  const m = window.profileHarness.sent.filter((s) => s.type === 'profile').at(-1);
   if (m?.type !== 'profile') throw new Error('no profile message was sent');
   return m.result;
 }) as Promise<ProfileResult>;
-const posted = (page: Page) => page.evaluate(() => window.harness.posted) as Promise<FromProfileMessage[]>;
+const posted = (page: Page) => page.evaluate(() => window.profileHarness.posted) as Promise<FromProfileMessage[]>;
 const lastPosted = async (page: Page) => (await posted(page)).at(-1);
 
 async function exportChart(page: Page, chart: string, format: 'png' | 'svg' | 'csv'): Promise<string> {
@@ -168,7 +168,7 @@ describe('Layer Profile view (corpus result)', () => {
     await page.selectOption('#head-stat', 'prevToken');
     await page.click('table.head-table th button[data-key="meanDistance"]');
     await page.reload();
-    await page.waitForFunction(() => window.harness?.posted.some((m) => m.type === 'ready'));
+    await page.waitForFunction(() => window.profileHarness?.posted.some((m) => m.type === 'ready'));
     assert.equal(await page.isChecked('#include-first'), true);
     assert.equal(await page.inputValue('#head-stat'), 'prevToken');
     assert.equal(await page.getAttribute('table.head-table th:has(button[data-key="meanDistance"])', 'aria-sort'), 'descending');
@@ -217,7 +217,7 @@ describe('Layer Profile view states', () => {
     assert.match(await page.textContent('.summary .facts') ?? '', /24 sequences/);
     await page.click('.progress button:has-text("Cancel")');
     assert.deepEqual(await lastPosted(page), { type: 'cancelProfile' });
-    await page.evaluate(() => window.harness.send(window.harness.messages('corpus')[0]));
+    await page.evaluate(() => window.profileHarness.send(window.profileHarness.messages('corpus')[0]));
     await page.waitForFunction(() => (document.querySelector('.progress') as HTMLElement).hidden);
     assert.match(await page.textContent('.summary .facts') ?? '', /64 sequences/);
     assert.equal(await page.isVisible('.badge.warn'), false);
@@ -228,7 +228,7 @@ describe('Layer Profile view states', () => {
     const page = await openCharts('theme=light&scenario=selection');
     assert.equal(await page.isVisible('details[data-section="corpus"]'), false);
     assert.equal(await page.isVisible('canvas[data-chart="meanPerLayer"]'), true);
-    await page.evaluate(() => window.harness.send({ type: 'error', message: 'Profile failed: out of memory' }));
+    await page.evaluate(() => window.profileHarness.send({ type: 'error', message: 'Profile failed: out of memory' }));
     await page.waitForSelector('.banner.error:not([hidden])');
     assert.match(await page.textContent('.banner.error') ?? '', /out of memory/);
     assert.equal(await page.isVisible('canvas[data-chart="meanPerLayer"]'), true, 'the result stays visible');

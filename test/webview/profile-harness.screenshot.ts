@@ -1,14 +1,17 @@
 // Screenshots of the Layer Profile harness: node --import tsx test/webview/profile-harness.screenshot.ts [outDir]
-// Writes layer-profile-<theme>-<scenario>.png at 420×1800 (2× pixels); --full adds the rest of the page in slices.
+// Writes layer-profile-<theme>-<scenario>.png at 420×1800 (2× pixels); --full adds the rest of the page in
+// slices; --width=320 changes the viewport width.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildHarness, launchChromium } from './profile-harness.build';
 
 async function main(): Promise<void> {
-  const outDir = resolve(process.argv[2] ?? '/tmp/profile-shots');
+  const outDir = resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? '/tmp/profile-shots');
   mkdirSync(outDir, { recursive: true });
   const url = await buildHarness({ rebuild: true });
-  const browser = await launchChromium({ width: 420, height: 1800 }, 2);
+  const widthArg = process.argv.find((a) => a.startsWith('--width='));
+  const width = widthArg ? Number(widthArg.slice('--width='.length)) : 420;
+  const browser = await launchChromium({ width, height: 1800 }, 2);
   try {
     const shots: [string, string][] = [['dark', 'corpus'], ['light', 'corpus'], ['dark', 'empty'], ['dark', 'partial'], ['light', 'selection'], ['dark', 'error']];
     for (const [theme, scenario] of shots) {
@@ -17,15 +20,15 @@ async function main(): Promise<void> {
       page.on('console', (m) => { if (m.type() === 'error') console.error(`[${theme}/${scenario}] console: ${m.text()}`); });
       await page.goto(`${url}?theme=${theme}&scenario=${scenario}`);
       await page.waitForTimeout(400);
-      const file = join(outDir, `layer-profile-${theme}-${scenario}.png`);
+      const file = join(outDir, `layer-profile-${theme}-${scenario}${width === 420 ? '' : `-${width}`}.png`);
       await page.screenshot({ path: file });
       console.log(file);
       if (process.argv.includes('--full')) {
         // The rest of the page in 1800 px slices (for reviewing everything below the first screen).
         const height = await page.evaluate(() => document.documentElement.scrollHeight);
         for (let y = 1800, i = 2; y < height; y += 1800, i++) {
-          const part = join(outDir, `layer-profile-${theme}-${scenario}-${i}.png`);
-          await page.screenshot({ path: part, fullPage: true, clip: { x: 0, y, width: 420, height: Math.min(1800, height - y) } });
+          const part = join(outDir, `layer-profile-${theme}-${scenario}${width === 420 ? '' : `-${width}`}-${i}.png`);
+          await page.screenshot({ path: part, fullPage: true, clip: { x: 0, y, width, height: Math.min(1800, height - y) } });
           console.log(part);
         }
       }

@@ -91,7 +91,13 @@ interface HarnessApi {
 }
 
 declare global {
-  interface Window { acquireVsCodeApi: () => unknown; harness: HarnessApi }
+  interface Window { profileHarness: HarnessApi }
+}
+
+interface MockVsCodeApi {
+  postMessage(message: FromProfileMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
 }
 
 const params = new URLSearchParams(location.search);
@@ -99,18 +105,18 @@ applyTheme(params.get('theme') ?? 'dark');
 const scenario = params.get('scenario') ?? 'corpus';
 const STATE_KEY = 'profile-harness-state';
 const send = (message: ToProfileMessage) => {
-  window.harness.sent.push(message);
+  window.profileHarness.sent.push(message);
   window.postMessage(message, '*');
 };
 
-window.harness = { posted: [], sent: [], send, messages: scenarioMessages };
+window.profileHarness = { posted: [], sent: [], send, messages: scenarioMessages };
 let acquired = false;
-window.acquireVsCodeApi = () => {
+(window as unknown as { acquireVsCodeApi: () => MockVsCodeApi }).acquireVsCodeApi = () => {
   if (acquired) throw new Error('acquireVsCodeApi may only be called once');
   acquired = true;
   return {
     postMessage(message: FromProfileMessage) {
-      window.harness.posted.push(JSON.parse(JSON.stringify(message)) as FromProfileMessage);
+      window.profileHarness.posted.push(JSON.parse(JSON.stringify(message)) as FromProfileMessage);
       if (message.type === 'ready') for (const m of scenarioMessages(scenario)) send(m);
     },
     getState: () => JSON.parse(sessionStorage.getItem(STATE_KEY) ?? 'null') as unknown,

@@ -13,6 +13,8 @@ export interface ChartInput {
   width: number;
   /** Colour limits of the position heatmap, as percentiles of its values. */
   climPercentiles: [number, number];
+  /** Colour the position heatmap by log(mean norm): norms grow exponentially with depth. */
+  heatmapLog: boolean;
   stat: HeadStatName;
   /** The head last opened (outlined in the head heatmap). */
   selectedHead: { layer: number; head: number } | null;

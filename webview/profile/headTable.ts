@@ -3,7 +3,6 @@ import { HEAD_STAT_NAMES } from '../../src/engine/types';
 import type { HeadStatName } from '../../src/engine/types';
 import { STAT_LABELS } from './chart';
 import { h } from './dom';
-import { fmt } from './stats';
 import type { SortKey } from './vscode';
 
 export interface HeadRow { layer: number; head: number; values: number[] }
@@ -25,15 +24,23 @@ export function sortRows(rows: HeadRow[], key: SortKey, descending: boolean): He
   return [...rows].sort((a, b) => sign * (keyValue(a, key) - keyValue(b, key)) || a.layer - b.layer || a.head - b.head);
 }
 
+/** Fixed decimals so a column's digits line up. */
+function cellText(v: number): string {
+  if (!Number.isFinite(v)) return '–';
+  return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3);
+}
+
 export interface HeadTableOptions {
   onSort(key: SortKey): void;
   onOpen(layer: number, head: number): void;
 }
 
-const COLUMNS: { key: SortKey; label: string }[] = [
-  { key: 'layer', label: 'Layer' },
-  { key: 'head', label: 'Head' },
-  ...HEAD_STAT_NAMES.map((n: HeadStatName) => ({ key: n as SortKey, label: STAT_LABELS[n] })),
+/** Short column labels so six columns fit a 300 px sidebar; the full name is the button's title. */
+const SHORT_LABELS: Record<HeadStatName, string> = { entropy: 'Entropy', sinkMass: 'Sink', prevToken: 'Prev', meanDistance: 'Dist' };
+const COLUMNS: { key: SortKey; label: string; full: string }[] = [
+  { key: 'layer', label: 'Layer', full: 'Layer' },
+  { key: 'head', label: 'Head', full: 'Head' },
+  ...HEAD_STAT_NAMES.map((n: HeadStatName) => ({ key: n as SortKey, label: SHORT_LABELS[n], full: STAT_LABELS[n] })),
 ];
 
 /** Render (or re-render) the table into `container`. */
@@ -44,7 +51,7 @@ export function renderHeadTable(container: HTMLElement, headStats: number[][][],
     const active = c.key === sort.key;
     const ariaSort = active ? (sort.descending ? 'descending' : 'ascending') : 'none';
     return h('th', { scope: 'col', 'aria-sort': ariaSort, class: c.key === highlightStat ? 'stat-col' : undefined },
-      h('button', { type: 'button', class: 'sort', 'data-key': c.key, title: `Sort by ${c.label}`, onclick: () => opts.onSort(c.key) },
+      h('button', { type: 'button', class: 'sort', 'data-key': c.key, title: `Sort by ${c.full}`, 'aria-label': `${c.full}, sort`, onclick: () => opts.onSort(c.key) },
         c.label, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, active ? (sort.descending ? '▼' : '▲') : '')));
   });
   const body = h('tbody');
@@ -58,7 +65,7 @@ export function renderHeadTable(container: HTMLElement, headStats: number[][][],
       onkeydown: ((e: KeyboardEvent) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); open(); } }) as EventListener,
     },
     h('td', {}, String(r.layer)), h('td', {}, String(r.head)),
-    ...HEAD_STAT_NAMES.map((n, k) => h('td', { class: n === highlightStat ? 'stat-col' : undefined }, fmt(r.values[k], 3))));
+    ...HEAD_STAT_NAMES.map((n, k) => h('td', { class: n === highlightStat ? 'stat-col' : undefined }, cellText(r.values[k]))));
     body.append(tr);
   }
   const table = h('table', { class: 'head-table', 'aria-label': 'Head statistics (click a row to open the head)' },

@@ -41,6 +41,7 @@ class ProfileView {
   private readonly statSelect = h('select', { id: 'head-stat', 'aria-label': 'Head statistic' });
   private readonly climLo = h('input', { type: 'number', id: 'clim-lo', min: 0, max: 100, step: 1, 'aria-label': 'Lower colour limit percentile' });
   private readonly climHi = h('input', { type: 'number', id: 'clim-hi', min: 0, max: 100, step: 1, 'aria-label': 'Upper colour limit percentile' });
+  private readonly heatmapLog = h('input', { type: 'checkbox', id: 'heatmap-log' });
   private readonly tableBox = h('div', { class: 'table-wrap', tabindex: -1 });
 
   constructor(private readonly root: HTMLElement) {
@@ -108,7 +109,11 @@ class ProfileView {
       };
       this.climLo.addEventListener('change', onChange);
       this.climHi.addEventListener('change', onChange);
-      return h('div', { class: 'controls' }, h('span', {}, 'Colour limits: percentile'), this.climLo, h('span', {}, 'to'), this.climHi);
+      this.heatmapLog.checked = this.state.heatmapLog;
+      this.heatmapLog.addEventListener('change', () => this.update({ heatmapLog: this.heatmapLog.checked }));
+      return h('div', { class: 'controls' },
+        h('span', {}, 'Colour limits: percentile'), this.climLo, h('span', {}, 'to'), this.climHi,
+        h('label', { class: 'check', for: 'heatmap-log', title: 'Colour by the logarithm of the mean norm' }, this.heatmapLog, 'log colour'));
     }
     if (id === 'headHeatmap') {
       for (const n of HEAD_STAT_NAMES) this.statSelect.append(h('option', { value: n }, STAT_LABELS[n]));
@@ -246,6 +251,7 @@ class ProfileView {
     for (const sec of SECTIONS) this.sections.get(sec.id)!.hidden = !!sec.corpusOnly && !corpus;
     const input = {
       result, stats, includeFirst: this.state.includeFirst, theme, climPercentiles: this.state.climPercentiles,
+      heatmapLog: this.state.heatmapLog,
       stat: this.state.stat, selectedHead: this.selectedHead,
     };
     for (const card of this.cards) {

@@ -5,7 +5,7 @@ export type Point = [number, number];
 export type TextAnchor = 'start' | 'middle' | 'end';
 
 export type Prim =
-  | { k: 'rect'; x: number; y: number; w: number; h: number; fill?: string; stroke?: string; lineWidth?: number }
+  | { k: 'rect'; x: number; y: number; w: number; h: number; fill?: string; stroke?: string; lineWidth?: number; alpha?: number }
   | { k: 'line'; pts: Point[]; color: string; width: number; dash?: number[]; alpha?: number }
   | { k: 'circle'; cx: number; cy: number; r: number; fill: string; stroke?: string; alpha?: number }
   | { k: 'poly'; pts: Point[]; fill: string; stroke?: string }
@@ -39,8 +39,11 @@ export function paintCanvas(canvas: HTMLCanvasElement, scene: Scene, dpr: number
 function paintPrim(ctx: CanvasRenderingContext2D, p: Prim, font: string): void {
   switch (p.k) {
     case 'rect':
+      ctx.save();
+      ctx.globalAlpha = p.alpha ?? 1;
       if (p.fill) { ctx.fillStyle = p.fill; ctx.fillRect(p.x, p.y, p.w, p.h); }
       if (p.stroke) { ctx.strokeStyle = p.stroke; ctx.lineWidth = p.lineWidth ?? 1; ctx.strokeRect(p.x, p.y, p.w, p.h); }
+      ctx.restore();
       return;
     case 'line':
       if (p.pts.length < 2) return;
@@ -121,7 +124,8 @@ function svgPrim(p: Prim, defs: string[]): string {
   switch (p.k) {
     case 'rect':
       return `<rect x="${r(p.x)}" y="${r(p.y)}" width="${r(p.w)}" height="${r(p.h)}" fill="${p.fill ? esc(p.fill) : 'none'}"` +
-        (p.stroke ? ` stroke="${esc(p.stroke)}" stroke-width="${p.lineWidth ?? 1}"` : '') + '/>';
+        (p.stroke ? ` stroke="${esc(p.stroke)}" stroke-width="${p.lineWidth ?? 1}"` : '') +
+        (p.alpha !== undefined && p.alpha < 1 ? ` opacity="${p.alpha}"` : '') + '/>';
     case 'line':
       if (p.pts.length < 2) return '';
       return `<polyline points="${points(p.pts)}" fill="none" stroke="${esc(p.color)}" stroke-width="${p.width}" ` +

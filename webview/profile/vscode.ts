@@ -18,6 +18,7 @@ export interface ViewState {
   includeFirst: boolean;
   stat: HeadStatName;
   climPercentiles: [number, number];
+  heatmapLog: boolean;
   sort: { key: SortKey; descending: boolean };
   /** Ids of collapsed sections. */
   collapsed: string[];
@@ -27,6 +28,7 @@ export const DEFAULT_STATE: ViewState = {
   includeFirst: false,
   stat: 'entropy',
   climPercentiles: [5, 95],
+  heatmapLog: false,
   sort: { key: 'layer', descending: false },
   collapsed: [],
 };
@@ -43,6 +45,7 @@ export function sanitizeState(raw: unknown): ViewState {
     includeFirst: typeof o.includeFirst === 'boolean' ? o.includeFirst : DEFAULT_STATE.includeFirst,
     stat: (HEAD_STAT_NAMES as readonly unknown[]).includes(o.stat) ? o.stat as HeadStatName : DEFAULT_STATE.stat,
     climPercentiles: clim,
+    heatmapLog: typeof o.heatmapLog === 'boolean' ? o.heatmapLog : DEFAULT_STATE.heatmapLog,
     sort: sort && (SORT_KEYS as readonly unknown[]).includes(sort.key) && typeof sort.descending === 'boolean'
       ? { key: sort.key as SortKey, descending: sort.descending } : { ...DEFAULT_STATE.sort },
     collapsed: Array.isArray(o.collapsed) ? o.collapsed.filter((s): s is string => typeof s === 'string') : [],

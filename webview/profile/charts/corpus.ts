@@ -67,7 +67,7 @@ function buildLengths(input: ChartInput): BuiltChart {
   const { frame } = axes;
   const bars: Prim[] = counts.map((c, i) => ({
     k: 'rect', x: frame.x(edges[i]), y: frame.y(c), w: frame.x(edges[i + 1]) - frame.x(edges[i]), h: frame.y(0) - frame.y(c),
-    fill: theme.muted, stroke: theme.background, lineWidth: 1,
+    fill: theme.blue, alpha: 0.75, stroke: theme.background, lineWidth: 1,
   }));
   scene.prims = [...axes.under, ...bars, ...axes.over];
   const sorted = [...result.lengths].sort((a, b) => a - b);

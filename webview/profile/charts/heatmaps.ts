@@ -48,7 +48,11 @@ function buildPositionHeatmap(input: ChartInput): BuiltChart {
   const grid = stats.positionHeatmap;
   const L = grid.length;
   const P = Math.max(1, ...grid.map((r) => r.length));
-  const [lo, hi] = colorLimits(grid.flat(), input.climPercentiles);
+  const log = input.heatmapLog;
+  const toColourSpace = (v: number | null) => (v === null ? null : log ? (v > 0 ? Math.log(v) : null) : v);
+  const colourGrid = grid.map((row) => row.map(toColourSpace));
+  const [lo, hi] = colorLimits(colourGrid.flat(), input.climPercentiles);
+  const fromColourSpace = (v: number) => (log ? Math.exp(v) : v);
   const scene = emptyScene(input, Math.max(220, Math.min(420, 90 + L * 12)));
   const axes = makeAxes({
     width: scene.width, height: scene.height, theme, top: 8, bottom: COLORBAR_SPACE, grid: false,
@@ -56,13 +60,14 @@ function buildPositionHeatmap(input: ChartInput): BuiltChart {
     y: { domain: [-0.5, L - 0.5], label: 'Transformer layer', integer: true },
   });
   const { frame } = axes;
-  const cb = colorBar(frame.left, scene.height - 16, frame.width, magma, lo, hi,
-    `Mean norm (p${input.climPercentiles[0]}–p${input.climPercentiles[1]})`, theme);
-  scene.prims = [...gridCells(frame, grid, scaled(lo, hi), theme.masked), ...axes.over, ...cb];
+  const cb = colorBar(frame.left, scene.height - 16, frame.width, magma, fromColourSpace(lo), fromColourSpace(hi),
+    `Mean norm${log ? ', log colour' : ''} (p${input.climPercentiles[0]}–p${input.climPercentiles[1]})`, theme);
+  scene.prims = [...gridCells(frame, colourGrid, scaled(lo, hi), theme.masked), ...axes.over, ...cb];
   return {
     scene,
     csv: profileChartCsv(input.result, 'heatmap', input.includeFirst),
-    summary: `Mean attention-output norm for ${L} layers by ${P} token positions; colour limits ${fmt(lo)} to ${fmt(hi)}.`,
+    summary: `Mean attention-output norm for ${L} layers by ${P} token positions; colour limits ${fmt(fromColourSpace(lo))} to ${fmt(fromColourSpace(hi))}` +
+      ` (percentiles ${input.climPercentiles[0]}–${input.climPercentiles[1]}${log ? ', log colour scale' : ''}).`,
     hit(x, y) {
       const l = Math.round(frame.y.invert(y));
       const p = Math.round(frame.x.invert(x));
