@@ -347,7 +347,8 @@ describe('failures leave no partial or corrupt file', () => {
           'Check the model id and revision.',
       );
       assert.ok(server.requests.every((r) => r.startsWith('HEAD ')), 'failed at the size probe, before any GET');
-      assert.deepEqual(listing(path.join(opts.storageDir, 'models', 'gpt2-foo')), []);
+      assert.ok(!fs.existsSync(path.join(opts.storageDir, 'models', 'gpt2-foo')), 'no empty folder left');
+      assert.deepEqual(listCachedModels(opts.storageDir), []);
     });
   });
 
@@ -586,5 +587,20 @@ describe('unreachable hub', () => {
     assert.match(err.message, /^gpt2: network error while downloading config\.json from http:\/\/127\.0\.0\.1:9\/gpt2\/resolve\/main\/config\.json: /);
     assert.match(err.message, /ECONNREFUSED/);
     assert.match(err.message, /HF_ENDPOINT/);
+  });
+});
+
+describe('failed first downloads', () => {
+  test('a queued call still works after the first call failed and removed its empty folder', async () => {
+    const files = fakeModelFiles('gpt2', 20 * 1024);
+    await withHub(files, { status: { 'gpt2/config.json': 503 } }, async (server) => {
+      const opts = isolatedOptions(server);
+      const results = await Promise.allSettled([ensureModel('gpt2', opts), ensureModel('gpt2', opts)]);
+      for (const r of results) {
+        assert.equal(r.status, 'rejected');
+        assert.ok(r.reason instanceof DownloadError && r.reason.kind === 'http' && r.reason.status === 503, String(r.reason));
+      }
+      assert.ok(!fs.existsSync(path.join(opts.storageDir, 'models', 'gpt2')));
+    });
   });
 });

@@ -632,9 +632,13 @@ export async function ensureModel(
     signal,
   };
   const dir = modelStoreDir(repo, opts);
-  await fsp.mkdir(dir, { recursive: true });
-  // Another call (here or in another window) may have finished the download while we waited for the lock.
-  return withModelLock(dir, repo, signal, async () => resolveCachedModel(repo, opts) ?? downloadMissing(ctx, dir, onProgress));
+  try {
+    // Another call (here or in another window) may have finished the download while we waited for the lock.
+    return await withModelLock(dir, repo, signal, async () => resolveCachedModel(repo, opts) ?? downloadMissing(ctx, dir, onProgress));
+  } catch (err) {
+    await fsp.rmdir(dir).catch(() => undefined); // only succeeds when nothing was kept (e.g. a mistyped id)
+    throw err;
+  }
 }
 
 /** Downloads the files missing from `dir` (probing their sizes first, so 404s surface before big downloads). */
@@ -753,10 +757,13 @@ async function acquireLock(dir: string, repo: string, signal?: AbortSignal): Pro
   for (;;) {
     throwIfAborted(repo, signal);
     try {
+      await fsp.mkdir(dir, { recursive: true }); // again each time: a failed call removes its folder if empty
       await fsp.writeFile(lockPath, JSON.stringify(owner), { flag: 'wx' });
       break;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue; // the folder was removed between mkdir and writeFile
+      if (code !== 'EEXIST') {
         throw new DownloadError('io', `${repo}: could not create ${lockPath}: ${(err as Error).message}`, { repo, cause: err });
       }
     }
