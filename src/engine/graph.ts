@@ -82,10 +82,11 @@ export function buildGPT2Graph(ckpt: GPT2Checkpoint, opts: GraphOptions = {}): U
     const h = layerNorm(x, `${p}.ln_1`, `${p}.ln_1.out`);
     const qkv = linear(h, `${p}.attn.c_attn`, `${p}.qkv`);
     const [q, kk, v] = g.node('Split', [qkv, g.int64s(`${p}.split`, [D, D, D])], { axis: -1 }, [`${p}.q`, `${p}.k`, `${p}.v`]);
-    const qh = g.op('Transpose', [g.op('Reshape', [q, shapeHeads])], { perm: [0, 2, 1, 3] }, `${p}.q_heads`); // [B,H,T,hd]
+    const qScaled = g.op('Mul', [q, scale], {}, `${p}.q_scaled`); // q/√hd on [T,D] is cheaper than on the [H,T,T] scores
+    const qh = g.op('Transpose', [g.op('Reshape', [qScaled, shapeHeads])], { perm: [0, 2, 1, 3] }, `${p}.q_heads`); // [B,H,T,hd]
     const kT = g.op('Transpose', [g.op('Reshape', [kk, shapeHeads])], { perm: [0, 2, 3, 1] }, `${p}.k_heads_T`); // [B,H,hd,T]
     const vh = g.op('Transpose', [g.op('Reshape', [v, shapeHeads])], { perm: [0, 2, 1, 3] }, `${p}.v_heads`); // [B,H,T,hd]
-    const scores = g.op('Mul', [g.op('MatMul', [qh, kT]), scale], {}, `${p}.scores`); // q·kᵀ/√hd
+    const scores = g.op('MatMul', [qh, kT], {}, `${p}.scores`); // q·kᵀ/√hd
     const masked = g.op('Add', [scores, attnBias], {}, `${p}.scores_masked`);
     const att = g.op('Softmax', [masked], { axis: -1 }, `attn_${l}`);
     g.output(att, FLOAT, ['B', H, 'T', 'T']);
