@@ -591,7 +591,7 @@ describe('unreachable hub', () => {
 });
 
 describe('failed first downloads', () => {
-  test('a queued call still works after the first call failed and removed its empty folder', async () => {
+  test('concurrent calls that fail both report the HTTP error and leave no empty folder', async () => {
     const files = fakeModelFiles('gpt2', 20 * 1024);
     await withHub(files, { status: { 'gpt2/config.json': 503 } }, async (server) => {
       const opts = isolatedOptions(server);
