@@ -27,9 +27,9 @@ export function createNonce(): string {
   return out;
 }
 
-/** Escape a string for use in HTML text or a double-quoted attribute. */
+/** Escape a string for use in HTML text or a double-quoted attribute (the only kind we write). */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
 /**

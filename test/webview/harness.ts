@@ -21,9 +21,10 @@ interface HarnessApi {
 declare global {
   interface Window {
     __harness: HarnessApi;
-    acquireVsCodeApi: () => { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
   }
 }
+
+interface MockVsCodeApi { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void }
 
 const params = new URLSearchParams(location.search);
 const num = (name: string, fallback: number) => {
@@ -86,7 +87,7 @@ function answer(m: FromPanelMessage): void {
   }
 }
 
-window.acquireVsCodeApi = () => ({
+(window as unknown as { acquireVsCodeApi: () => MockVsCodeApi }).acquireVsCodeApi = () => ({
   postMessage(m: unknown) {
     const msg = m as FromPanelMessage;
     harness.posted.push(msg);

@@ -26,7 +26,6 @@ export async function buildForHarness(forcePanel = false): Promise<void> {
 
 export interface HarnessServer {
   url: string;
-  /** CSP violations reported by the page (via a report-only listener in the harness page). */
   close(): Promise<void>;
 }
 
@@ -49,6 +48,10 @@ export async function startHarnessServer(): Promise<HarnessServer> {
     if (url.pathname === '/' || url.pathname === '/harness.html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(page(origin));
+      return;
+    }
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
       return;
     }
     const allowed = ['/dist/webview/', '/media/'];

@@ -84,9 +84,13 @@ export class PanelApp implements PanelContext {
     this.state.query = query;
     this.save();
     this.postQuery();
-    const view = this.activeView();
-    if (query !== null && view instanceof HeadView) view.scrollIntoView(query);
+    if (query !== null) this.revealQuery(query);
     this.invalidate();
+  }
+
+  private revealQuery(query: number): void {
+    const view = this.activeView();
+    if (view instanceof HeadView) view.scrollIntoView(query);
   }
 
   update(patch: Partial<PersistedState>): void {
@@ -158,8 +162,17 @@ export class PanelApp implements PanelContext {
         this.header.setError(m.message);
         return;
       case 'selectQuery':
+        // The host paints the editor itself for follow-cursor, so no queryChanged is posted back.
         if (m.analysisId !== this.current?.id || !Number.isInteger(m.query) || m.query < 0 || m.query >= this.current.T) return;
-        this.setQuery(m.query);
+        this.state.query = m.query;
+        this.save();
+        this.revealQuery(m.query);
+        this.invalidate();
+        return;
+      case 'openHead':
+        if (!this.current || m.layer >= this.current.L || m.head >= this.current.H) return;
+        this.update({ layer: m.layer, head: m.head, heatmapLayout: 'single' });
+        this.showTab('heatmap');
         return;
       case 'requestExport':
         this.exportView(m.format);
@@ -248,12 +261,11 @@ export class PanelApp implements PanelContext {
 
   private buildTabs(): HTMLElement & { selectedIndex: number } {
     const tabs = document.createElement('vscode-tabs');
-    tabs.setAttribute('panel', '');
     this.views.forEach((v) => {
       const header = document.createElement('vscode-tab-header');
       header.slot = 'header';
       header.textContent = v.label;
-      header.id = `tab-${v.id}`;
+      header.dataset.tab = v.id;
       const panel = document.createElement('vscode-tab-panel');
       panel.append(v.element);
       tabs.append(header, panel);

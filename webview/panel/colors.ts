@@ -112,9 +112,11 @@ export function oklchToHex(l: number, c: number, h: number): string {
 export function headColors(count: number, dark: boolean): string[] {
   const base = dark ? 0.74 : 0.56;
   const step = count > 12 ? 0.12 : 0;
+  // An even number of hue slots, so the alternation of lightness also holds across the wrap-around.
+  const slots = count > 12 && count % 2 === 1 ? count + 1 : count;
   const colors: string[] = [];
   for (let i = 0; i < count; i++) {
-    const hue = (25 + (i * 360) / count) % 360;
+    const hue = (25 + (i * 360) / slots) % 360;
     const lightness = base + (i % 2 === 0 ? 0 : dark ? -step : step);
     colors.push(oklchToHex(lightness, 0.16, hue));
   }

@@ -232,3 +232,9 @@ export function displayToken(text: string): string {
   if (shown.trim() === '') return shown.replace(/ /g, '·') || '∅';
   return shown;
 }
+
+/** Token text as a label in a column or table: like displayToken, without the leading space. */
+export function labelToken(text: string): string {
+  const shown = displayToken(text);
+  return shown.trim() === '' ? shown : shown.replace(/^ +/, '');
+}

@@ -2,7 +2,7 @@
 // each visible head with opacity ∝ weight. Canvas only; the columns scroll together and only the
 // rows in the viewport (and lines touching them) are drawn. Lines are batched per head and per
 // opacity bucket so a frame is a few dozen stroke() calls.
-import { displayToken, type LayerData } from '../data';
+import { labelToken, type LayerData } from '../data';
 import { el, fillRemainingHeight, type PanelContext, type PanelView } from '../context';
 import { fitCanvas } from '../canvas';
 import { drawScene, Scene, sceneToPng, sceneToSvg } from '../scene';
@@ -123,7 +123,7 @@ export class HeadView implements PanelView {
     if (store && c) {
       c.font = `${this.ctx.theme().fontSize}px ${this.ctx.fonts().mono}`;
       const step = Math.max(1, Math.floor(store.T / 400));
-      for (let i = 0; i < store.T; i += step) maxW = Math.max(maxW, c.measureText(displayToken(store.tokens[i].text)).width);
+      for (let i = 0; i < store.T; i += step) maxW = Math.max(maxW, c.measureText(labelToken(store.tokens[i].text)).width);
     }
     const colW = Math.min(220, Math.ceil(maxW) + 16);
     const gap = Math.max(140, Math.min(420, width - 2 * colW - 80));
@@ -206,21 +206,26 @@ export class HeadView implements PanelView {
     }
   }
 
-  /** When a token is focused, the boxes on the other side show each head's weight as a coloured stripe. */
+  /**
+   * When a token is focused, each token on the other side gets a background in the colour of the
+   * head that attends most, with opacity ∝ that weight (one head visible: just its weight).
+   */
   private addTokenShading(scene: Scene, layer: LayerData, heads: number[], focus: Focus | null, first: number, last: number, scrollTop: number): void {
     if (!focus || heads.length === 0) return;
     const { x0, colW, gap } = this.layout;
     const colors = this.ctx.headColors();
     const boxX = focus.side === 'query' ? x0 + colW + gap : x0;
-    const stripe = (colW - 4) / heads.length;
     const lo = focus.side === 'query' ? first : Math.max(first, focus.index);
     const hi = focus.side === 'query' ? Math.min(last, focus.index) : last;
     for (let i = lo; i <= hi; i++) {
-      const y = this.rowY(i, scrollTop) - ROW_H / 2 + 1;
-      heads.forEach((h, j) => {
+      let best = 0, bestHead = heads[0];
+      for (const h of heads) {
         const w = focus.side === 'query' ? layer.weight(h, focus.index, i) : layer.weight(h, i, focus.index);
-        if (w > THRESHOLD) scene.add({ kind: 'rect', x: boxX + 2 + j * stripe, y, w: stripe, h: ROW_H - 2, fill: colors[h], alpha: Math.min(0.85, w) });
-      });
+        if (w > best) { best = w; bestHead = h; }
+      }
+      if (best <= THRESHOLD) continue;
+      const y = this.rowY(i, scrollTop) - ROW_H / 2 + 1;
+      scene.add({ kind: 'rect', x: boxX + 2, y, w: colW - 4, h: ROW_H - 2, fill: colors[bestHead], alpha: 0.15 + 0.6 * Math.min(1, best) });
     }
   }
 
@@ -231,7 +236,7 @@ export class HeadView implements PanelView {
     const query = this.ctx.state.query;
     for (let i = first; i <= last; i++) {
       const y = this.rowY(i, scrollTop);
-      const text = displayToken(store.tokens[i].text);
+      const text = labelToken(store.tokens[i].text);
       const leftFocused = focus?.side === 'query' && focus.index === i;
       const rightFocused = focus?.side === 'key' && focus.index === i;
       if (leftFocused) scene.add({ kind: 'rect', x: x0 + 2, y: y - ROW_H / 2 + 1, w: colW - 4, h: ROW_H - 2, fill: theme.selection });

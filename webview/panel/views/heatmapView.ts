@@ -1,7 +1,7 @@
 // Heatmaps: one head (or the mean over heads), or a grid — all heads of a layer ("by block") or
 // one head index through all layers ("by layer"). ◀ ▶ step along the browsing axis. The causal
 // mask is hatched; hovering a cell shows query, key and weight; clicking a row selects the query.
-import { displayToken, type LayerData } from '../data';
+import { labelToken, type LayerData } from '../data';
 import { el, fillRemainingHeight, type PanelContext, type PanelView } from '../context';
 import { fitCanvas, imageCanvas } from '../canvas';
 import { cssColorToRgb, weightColor } from '../colors';
@@ -39,6 +39,7 @@ export class HeatmapView implements PanelView {
     const bar = el('div', 'view-toolbar');
     this.layoutSelect = makeSelect('Show', 'Heatmap layout', (v) => this.ctx.update({ heatmapLayout: v === 'grid' ? 'grid' : 'single' }));
     this.browseSelect = makeSelect('Browse', 'Browse by block or by layer', (v) => this.ctx.update({ browse: v === 'layer' ? 'layer' : 'block' }));
+    this.browseSelect.element.classList.add('wide');
     this.scaleSelect = makeSelect('Scale', 'Colour scale', (v) => this.ctx.update({ gamma: v === 'sqrt' ? 0.5 : 1 }));
     const prev = makeButton('◀', 'Previous (by block: head, by layer: layer)', () => this.step(-1));
     const next = makeButton('▶', 'Next (by block: head, by layer: layer)', () => this.step(1));
@@ -178,7 +179,7 @@ export class HeatmapView implements PanelView {
     const g = this.canvas.getContext('2d')!;
     g.font = `${this.ctx.theme().fontSize - 1}px ${this.ctx.fonts().mono}`;
     let w = 0;
-    for (const t of store.tokens) w = Math.max(w, g.measureText(displayToken(t.text)).width);
+    for (const t of store.tokens) w = Math.max(w, g.measureText(labelToken(t.text)).width);
     return Math.min(120, Math.ceil(w) + 10);
   }
 
@@ -188,7 +189,7 @@ export class HeatmapView implements PanelView {
     const cell = size / store.T;
     const fs = Math.min(theme.fontSize - 1, Math.max(8, cell * 0.8));
     store.tokens.forEach((t, i) => {
-      const text = displayToken(t.text);
+      const text = labelToken(t.text);
       const selected = this.ctx.state.query === i;
       const color = selected ? theme.focus : theme.foreground;
       scene.add({ kind: 'text', x: x - 6, y: y + (i + 0.5) * cell, text, color, size: fs, align: 'right', mono: true, weight: selected ? 'bold' : undefined });

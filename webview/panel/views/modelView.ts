@@ -62,11 +62,15 @@ export class ModelView implements PanelView {
     const px = image.data;
     const masked = cssColorToRgb(theme.masked);
     const gamma = this.ctx.state.gamma;
+    const pooled = S < (this.ctx.store()?.T ?? S);
     const lut = new Uint8Array(256);
-    for (let v = 0; v < 256; v++) lut[v] = weightIndex(v / 255, gamma);
     for (let l = 0; l < L; l++) {
       for (let h = 0; h < H; h++) {
         const base = (l * H + h) * S * S;
+        // Mean pooling dilutes sharp patterns: pooled thumbnails are scaled to their own maximum.
+        let max = 255;
+        if (pooled) { max = 1; for (let i = 0; i < S * S; i++) if (data[base + i] > max) max = data[base + i]; }
+        for (let v = 0; v < 256; v++) lut[v] = weightIndex(v / max, gamma);
         for (let q = 0; q < S; q++) {
           let p = ((l * S + q) * H * S + h * S) * 4;
           for (let k = 0; k < S; k++, p += 4) {

@@ -1,6 +1,6 @@
 // Tokens: for the chosen layer and head (or the mean over heads), each token's three most attended
 // keys with their weights, and the model's top next-token predictions. Clicking a row selects it.
-import { displayToken, topKeys, type AnalysisStore, type LayerData } from '../data';
+import { labelToken, topKeys, type AnalysisStore, type LayerData } from '../data';
 import { el, fillRemainingHeight, type PanelContext, type PanelView } from '../context';
 import { Scene, sceneToPng, sceneToSvg } from '../scene';
 
@@ -68,9 +68,9 @@ export class TokensView implements PanelView {
       const row = layer.row(head, q);
       rows.push({
         index: q,
-        token: displayToken(store.tokens[q].text),
-        attended: topKeys(row, q, TOP_N).map((t) => ({ key: t.key, weight: t.weight, token: displayToken(store.tokens[t.key].text) })),
-        predictions: store.topPredictions(q, 3).map((p) => ({ token: displayToken(p.token), prob: p.prob })),
+        token: labelToken(store.tokens[q].text),
+        attended: topKeys(row, q, TOP_N).map((t) => ({ key: t.key, weight: t.weight, token: labelToken(store.tokens[t.key].text) })),
+        predictions: store.topPredictions(q, 3).map((p) => ({ token: labelToken(p.token), prob: p.prob })),
       });
     }
     return rows;
@@ -104,7 +104,7 @@ export class TokensView implements PanelView {
     for (const a of r.attended) {
       const chip = el('span', 'chip');
       const bar = el('span', 'bar');
-      bar.style.width = `${Math.round(a.weight * 100)}%`;
+      bar.style.width = `${Math.max(1, Math.round(a.weight * 100))}%`;
       chip.append(bar, el('span', 'tok', a.token), el('span', 'w', a.weight.toFixed(3)));
       chip.title = `key #${a.key} ${JSON.stringify(a.token)}: weight ${a.weight.toFixed(4)}`;
       att.append(chip);
