@@ -189,6 +189,21 @@ describe('Layer Profile view (corpus result)', () => {
     await page.close();
   });
 
+  it('redraws the charts in the new colours when the VS Code theme changes', async () => {
+    const page = await openCharts('theme=dark&scenario=corpus');
+    const corner = () => page.evaluate(() => [...(document.querySelector('canvas[data-chart="meanPerLayer"]') as HTMLCanvasElement)
+      .getContext('2d')!.getImageData(1, 1, 1, 1).data.slice(0, 3)]);
+    assert.deepEqual(await corner(), [0x18, 0x18, 0x18], 'dark sidebar background');
+    await page.evaluate(() => {
+      document.documentElement.style.setProperty('--vscode-sideBar-background', '#f8f8f8');
+      document.body.className = 'vscode-light';
+    });
+    await page.waitForFunction(() => (document.querySelector('canvas[data-chart="meanPerLayer"]') as HTMLCanvasElement)
+      .getContext('2d')!.getImageData(1, 1, 1, 1).data[0] === 0xf8);
+    assert.deepEqual(await corner(), [0xf8, 0xf8, 0xf8], 'light sidebar background');
+    await page.close();
+  });
+
   it('fits a 320 px sidebar without horizontal scrolling', async () => {
     const page = await openCharts('theme=dark&scenario=corpus');
     await page.setViewportSize({ width: 320, height: 1200 });
@@ -234,6 +249,28 @@ describe('Layer Profile view states', () => {
     assert.equal(await page.isVisible('canvas[data-chart="meanPerLayer"]'), true, 'the result stays visible');
     await page.click('.banner.error button');
     assert.equal(await page.isVisible('.banner.error'), false);
+    await page.close();
+  });
+});
+
+describe('Layer Profile view robustness', () => {
+  it('draws results whose NaNs arrived as null (JSON) and hides the heads section without head statistics', async () => {
+    const page = await openCharts('theme=dark&scenario=corpus');
+    await page.evaluate(() => {
+      const m = structuredClone(window.profileHarness.sent.find((s) => s.type === 'profile')!);
+      if (m.type !== 'profile') return;
+      const r = m.result as unknown as { headStats: unknown[]; excludeFirst: Record<string, Record<string, (number | null)[]>> & { meanLogNorm: (number | null)[] } };
+      r.headStats = [];
+      r.excludeFirst.autoregression.beta1[3] = null;
+      r.excludeFirst.positionRegression.beta0[0] = null;
+      r.excludeFirst.meanLogNorm[5] = null;
+      window.profileHarness.send(m);
+    });
+    await page.waitForFunction(() => (document.querySelector('details[data-section="heads"]') as HTMLElement).hidden);
+    assert.equal(await page.isVisible('.banner.error'), false, 'no drawing error');
+    assert.deepEqual((page as Page & { errors: string[] }).errors, []);
+    const csv = await exportChart(page, 'autoregression', 'csv');
+    assert.match(csv.split('\r\n')[4], /^3,[^,]+,,/, 'the missing β1 is an empty CSV cell');
     await page.close();
   });
 });

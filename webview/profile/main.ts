@@ -49,7 +49,10 @@ class ProfileView {
     this.showEmpty('No layer profile yet.');
     window.addEventListener('message', (e: MessageEvent) => this.onMessage(e.data as ToProfileMessage));
     new ResizeObserver(() => this.scheduleRender()).observe(this.content);
-    new MutationObserver(() => this.scheduleRender()).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
+    // Theme changes: VS Code swaps the body class and rewrites the --vscode-* variables on <html style>.
+    const themeObserver = new MutationObserver(() => this.scheduleRender());
+    themeObserver.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
     this.host.post({ type: 'ready' });
   }
 
@@ -248,14 +251,17 @@ class ProfileView {
     this.includeFirst.checked = this.state.includeFirst;
     this.statSelect.value = this.state.stat;
     const corpus = origin === 'corpus';
-    for (const sec of SECTIONS) this.sections.get(sec.id)!.hidden = !!sec.corpusOnly && !corpus;
+    const hasHeads = result.headStats.length > 0;
+    for (const sec of SECTIONS) {
+      this.sections.get(sec.id)!.hidden = (!!sec.corpusOnly && !corpus) || (sec.id === 'heads' && !hasHeads);
+    }
     const input = {
       result, stats, includeFirst: this.state.includeFirst, theme, climPercentiles: this.state.climPercentiles,
       heatmapLog: this.state.heatmapLog,
       stat: this.state.stat, selectedHead: this.selectedHead,
     };
     for (const card of this.cards) {
-      if (card.def.corpusOnly && !corpus) continue;
+      if ((card.def.corpusOnly && !corpus) || (card.def.id === 'headHeatmap' && !hasHeads)) continue;
       try {
         card.render(input);
       } catch (err) {
@@ -277,5 +283,5 @@ function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-const root = document.getElementById('profile-root') ?? document.body;
+const root = document.getElementById('profile-root') ?? document.getElementById('root') ?? document.body;
 new ProfileView(root);

@@ -14,6 +14,11 @@ function extent(values: (number | null | undefined)[]): [number, number] {
   return v.length ? [Math.min(...v), Math.max(...v)] : [0, 1];
 }
 
+/** Points of a line through the finite values (JSON turns NaN into null: skip both). */
+function polyline(values: (number | null)[], x: (i: number) => number, y: (v: number) => number): Point[] {
+  return values.flatMap((v, i): Point[] => (finite(v) ? [[x(i), y(v)]] : []));
+}
+
 /** Hit on an integer-x (layer) chart: nearest layer inside the plot area. */
 function layerHit(frame: Frame, layers: number, x: number, y: number, describe: (l: number) => string[]): Hit | null {
   if (y < frame.top - 6 || y > frame.top + frame.height + 6) return null;
@@ -70,7 +75,7 @@ function buildMean(input: ChartInput): BuiltChart {
   const L = mean.length;
   const { colors } = layerColors(L, theme.dark);
   const scene = emptyScene(input, 210);
-  const yExt = extent(mean.flatMap((m, l) => [m - (sd[l] ?? 0), m + (sd[l] ?? 0)]));
+  const yExt = extent(mean.flatMap((m, l) => (finite(m) ? [m - (finite(sd[l]) ? sd[l] : 0), m + (finite(sd[l]) ? sd[l] : 0)] : [])));
   const axes = makeAxes({
     width: scene.width, height: scene.height, theme, top: 12,
     x: { domain: [-0.6, L - 0.4], label: 'Transformer layer', integer: true },
@@ -124,7 +129,7 @@ function buildRegressionFit(input: ChartInput): BuiltChart {
   observed.forEach((row, l) => row.forEach((v, i) => {
     if (finite(v)) prims.push({ k: 'circle', cx: frame.x(xs[i]), cy: frame.y(v), r: 1.8, fill: colors[l], alpha: 0.55 });
   }));
-  fitted.forEach((row, l) => prims.push({ k: 'line', color: colors[l], width: 1.6, pts: row.map((v, i): Point => [frame.x(xs[i]), frame.y(v)]).filter((p) => finite(p[1])) }));
+  fitted.forEach((row, l) => prims.push({ k: 'line', color: colors[l], width: 1.6, pts: polyline(row, (i) => frame.x(xs[i]), frame.y) }));
   scene.prims = [...prims, ...axes.over, ...layerLegend(frame.left + frame.width, 8, L, plasma, range, theme),
     { k: 'text', x: frame.left + 4, y: 12, text: 'dots: observed, lines: fit', color: theme.muted, size: theme.fontSize, baseline: 'middle' }];
   return {
@@ -159,7 +164,7 @@ function buildLayerSeries(input: ChartInput, values: number[], label: string, ki
   const prims: Prim[] = [...axes.under];
   const [y0, y1] = frame.y.domain;
   if (y0 < 0 && y1 > 0) prims.push({ k: 'line', pts: [[frame.left, frame.y(0)], [frame.left + frame.width, frame.y(0)]], color: theme.muted, width: 1, dash: [4, 3] });
-  prims.push({ k: 'line', pts: values.map((v, l): Point => [frame.x(l), frame.y(v)]).filter((p) => finite(p[1])), color: theme.muted, width: 1, alpha: 0.6 });
+  prims.push({ k: 'line', pts: polyline(values, frame.x, frame.y), color: theme.muted, width: 1, alpha: 0.6 });
   const r = Math.max(3, Math.min(5.5, frame.width / L / 3.2));
   values.forEach((v, l) => { if (finite(v)) prims.push(marker(kind, frame.x(l), frame.y(v), r, colors[l], theme.foreground)); });
   scene.prims = [...prims, ...axes.over];
@@ -191,7 +196,7 @@ function buildAutoregression(input: ChartInput): BuiltChart {
     { k: 'line', pts: [[frame.left, frame.y(0)], [frame.left + frame.width, frame.y(0)]], color: theme.foreground, width: 1, dash: [5, 4], alpha: 0.7 }];
   const r = Math.max(3, Math.min(5.5, frame.width / L / 3.2));
   for (const s of series) {
-    prims.push({ k: 'line', pts: s.values.map((v, l): Point => [frame.x(l), frame.y(v)]).filter((p) => finite(p[1])), color: s.color, width: 1.2 });
+    prims.push({ k: 'line', pts: polyline(s.values, frame.x, frame.y), color: s.color, width: 1.2 });
     s.values.forEach((v, l) => { if (finite(v)) prims.push(marker(s.kind, frame.x(l), frame.y(v), r, s.color, theme.background)); });
   }
   scene.prims = [...prims, ...axes.over, ...seriesLegend(frame.left + 4, 11, series.map((s) => ({ label: s.label, color: s.color, marker: s.kind })), theme)];
