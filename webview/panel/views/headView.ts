@@ -11,7 +11,22 @@ const ROW_H = 20;
 const HEADER_H = 26;
 const PAD = 6;
 const THRESHOLD = 0.01;
-const BUCKETS = 10;
+/** Weight buckets for batching lines (one path per head per bucket); finer for small weights. */
+const BUCKET_EDGES = [THRESHOLD, 0.02, 0.04, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.65, 0.8, 1.0001];
+/** Above this many lines the faintest buckets are left out. */
+const MAX_LINES = 6000;
+
+function bucketOf(w: number): number {
+  let b = 0;
+  while (b < BUCKET_EDGES.length - 2 && w >= BUCKET_EDGES[b + 1]) b++;
+  return b;
+}
+
+/** Line opacity ∝ weight: the middle of the bucket, slightly lifted so faint lines stay visible. */
+function bucketAlpha(b: number): number {
+  const mid = (BUCKET_EDGES[b] + Math.min(1, BUCKET_EDGES[b + 1])) / 2;
+  return Math.min(1, 0.06 + mid);
+}
 /** Exports include every row up to this many tokens; longer inputs export the visible window. */
 const EXPORT_ALL_ROWS = 256;
 
@@ -36,6 +51,8 @@ export class HeadView implements PanelView {
   private readonly status: HTMLElement;
   private hover: Focus | null = null;
   private pinnedKey: number | null = null;
+  /** Weight under which lines were left out in the last frame (too many lines), or null. */
+  private hiddenBelow: number | null = null;
   private toggleKey = '';
   private layout: Layout = { width: 0, colW: 0, gap: 0, x0: 0 };
 
@@ -150,6 +167,9 @@ export class HeadView implements PanelView {
     const g = fitCanvas(this.canvas, width, height);
     const scene = this.buildScene(width, height, this.scroller.scrollTop, layer);
     drawScene(g, scene, this.ctx.fonts(), true);
+    this.status.textContent = this.hiddenBelow === null
+      ? 'Hover a token to see its lines; click to pin it.'
+      : `Hover a token to see its lines; click to pin it. Showing weights ≥ ${this.hiddenBelow} (many lines).`;
     return layer !== undefined;
   }
 
@@ -172,6 +192,12 @@ export class HeadView implements PanelView {
     return scene;
   }
 
+  /**
+   * Lines of the visible window, batched per head and weight bucket. Without a focused token the
+   * window is the visible query rows plus as many rows below (their lines cross the view). If
+   * there are more than MAX_LINES, the faintest buckets are dropped (they would be nearly
+   * invisible and cost most of the rasterization time).
+   */
   private addLines(scene: Scene, layer: LayerData, heads: number[], focus: Focus | null, first: number, last: number, scrollTop: number): void {
     const { x0, colW, gap } = this.layout;
     const x1 = x0 + colW + 2, x2 = x0 + colW + gap - 2;
@@ -179,31 +205,34 @@ export class HeadView implements PanelView {
     const colors = this.ctx.headColors();
     const v = layer.values, scale = layer.scale;
     const minRaw = THRESHOLD / scale;
-    const width = focus ? 2 : 1.25;
-    for (const h of heads) {
-      const batches: number[][] = Array.from({ length: BUCKETS }, () => []);
+    const width = focus ? 2 : 1;
+    const batches = heads.map(() => Array.from({ length: BUCKET_EDGES.length - 1 }, () => [] as number[]));
+    const counts = new Array<number>(BUCKET_EDGES.length - 1).fill(0);
+    heads.forEach((h, hi) => {
+      const mine = batches[hi];
       const emit = (q: number, k: number, raw: number): void => {
-        const w = raw * scale;
-        const b = Math.min(BUCKETS - 1, Math.floor(w * BUCKETS));
-        batches[b].push(x1, this.rowY(q, scrollTop), x2, this.rowY(k, scrollTop));
+        const b = bucketOf(raw * scale);
+        mine[b].push(x1, this.rowY(q, scrollTop), x2, this.rowY(k, scrollTop));
+        counts[b]++;
       };
       const queryLines = (q: number): void => {
         const off = layer.rowOffset(h, q);
         for (let k = 0; k <= q; k++) { const raw = v[off + k]; if (raw > minRaw) emit(q, k, raw); }
       };
-      const keyLines = (k: number, from: number): void => {
-        for (let q = Math.max(k, from); q < T; q++) { const raw = v[layer.rowOffset(h, q) + k]; if (raw > minRaw) emit(q, k, raw); }
-      };
       if (focus?.side === 'query') queryLines(focus.index);
-      else if (focus?.side === 'key') keyLines(focus.index, 0);
-      else {
-        for (let q = first; q <= last; q++) queryLines(q);
-        for (let k = first; k <= last; k++) keyLines(k, last + 1);
+      else if (focus?.side === 'key') {
+        for (let q = focus.index; q < T; q++) { const raw = v[layer.rowOffset(h, q) + focus.index]; if (raw > minRaw) emit(q, focus.index, raw); }
+      } else {
+        const end = Math.min(T - 1, last + (last - first + 1));
+        for (let q = first; q <= end; q++) queryLines(q);
       }
-      batches.forEach((coords, b) => {
-        if (coords.length) scene.add({ kind: 'lines', color: colors[h], alpha: Math.min(1, (b + 1) / BUCKETS), width, coords });
-      });
-    }
+    });
+    let from = 0, total = counts.reduce((a, b) => a + b, 0);
+    while (total > MAX_LINES && from < counts.length - 1) total -= counts[from++];
+    this.hiddenBelow = from === 0 ? null : BUCKET_EDGES[from];
+    heads.forEach((h, hi) => batches[hi].forEach((coords, b) => {
+      if (b >= from && coords.length) scene.add({ kind: 'lines', color: colors[h], alpha: bucketAlpha(b), width, coords });
+    }));
   }
 
   /**

@@ -1,0 +1,50 @@
+// Webview first-paint benchmark (gpt2-small shape, L=12, H=12) in headless chromium:
+//   node --import tsx bench/webview.ts
+// Prints JSON {headViewFirstPaintMs: {128, 512, 1024}, modelViewFirstPaintMs: {128, 512, 1024}}.
+// Measured inside the page by the panel itself (performance.measure "attention-panel:<view>:firstPaint"):
+// from the arrival of the data message (layer / thumbnails) to after the first frame painted with it.
+// Targets: head view ≤ 300 ms at T=512, model view ≤ 1 s at T=1024.
+import { buildForHarness, startHarnessServer } from '../test/webview/server';
+import { launchChromium, openHarness, type Browser } from '../test/webview/browser';
+
+const SIZES = [128, 512, 1024] as const;
+const RUNS = 3;
+
+async function measure(browser: Browser, url: string, T: number, tab: 'head' | 'model'): Promise<number> {
+  const { page, errors } = await openHarness(browser, url, { T, L: 12, H: 12, tab, seed: 1 });
+  const name = `attention-panel:${tab}:firstPaint`;
+  await page.waitForFunction((n) => performance.getEntriesByName(n).length > 0, name, { timeout: 120_000 });
+  const ms = await page.evaluate((n) => performance.getEntriesByName(n)[0].duration, name);
+  await page.close();
+  if (errors.length) throw new Error(`page errors at T=${T} (${tab}): ${errors.join('; ')}`);
+  return ms;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function main(): Promise<void> {
+  await buildForHarness(true);
+  const server = await startHarnessServer();
+  const browser = await launchChromium();
+  const result = { headViewFirstPaintMs: {} as Record<number, number>, modelViewFirstPaintMs: {} as Record<number, number>, runs: RUNS, statistic: 'median' };
+  try {
+    for (const T of SIZES) {
+      const head: number[] = [], model: number[] = [];
+      for (let r = 0; r < RUNS; r++) {
+        head.push(await measure(browser, server.url, T, 'head'));
+        model.push(await measure(browser, server.url, T, 'model'));
+      }
+      result.headViewFirstPaintMs[T] = Math.round(median(head) * 10) / 10;
+      result.modelViewFirstPaintMs[T] = Math.round(median(model) * 10) / 10;
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  console.log(JSON.stringify(result, null, 2));
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });
