@@ -85,6 +85,17 @@ async function inkPixels(page: Page, selector: string, region = { x0: 0, x1: 1, 
   }, [selector, region] as const);
 }
 
+/** Poll until the canvas has more than `min` ink pixels (rendering happens on animation frames). */
+async function expectInk(page: Page, selector: string, min: number, message: string, region?: { x0: number; x1: number; y0: number; y1: number }): Promise<void> {
+  let last = -1;
+  for (let i = 0; i < 100; i++) {
+    last = await inkPixels(page, selector, region);
+    if (last > min) return;
+    await page.waitForTimeout(50);
+  }
+  assert.fail(`${message}: only ${last} non-background pixels in ${selector} (want > ${min})`);
+}
+
 async function showTab(page: Page, id: string): Promise<void> {
   await page.click(`vscode-tab-header[data-tab="${id}"]`);
   await page.waitForFunction((t) => (window.__harness.state as { tab?: string } | undefined)?.tab === t, id);
@@ -105,8 +116,8 @@ test('panel in chromium: tokens, head view, model view, heatmaps, query selectio
 
   // Head view: lines between the two columns (the middle of the canvas, below its header).
   await page.waitForFunction(() => performance.getEntriesByName('attention-panel:head:firstPaint').length > 0, undefined, { timeout: 15_000 });
-  assert.ok(await inkPixels(page, '.head-canvas', { x0: 0.45, x1: 0.55, y0: 0.15, y1: 1 }) > 200, 'head view draws attention lines');
-  assert.ok(await inkPixels(page, '.head-canvas') > 2000, 'head view draws tokens');
+  await expectInk(page, '.head-canvas', 200, 'head view draws attention lines', { x0: 0.45, x1: 0.55, y0: 0.15, y1: 1 });
+  await expectInk(page, '.head-canvas', 2000, 'head view draws tokens');
   assert.equal(await page.$$eval('.head-toggle', (b) => b.length), H);
 
   // Clicking a query token in the head view posts queryChanged.
@@ -147,21 +158,15 @@ test('panel in chromium: tokens, head view, model view, heatmaps, query selectio
   const thumbReq = await waitForPosted(page, 'requestThumbnails');
   assert.ok(thumbReq.type === 'requestThumbnails' && thumbReq.size > 0);
   await page.waitForFunction(() => performance.getEntriesByName('attention-panel:model:firstPaint').length > 0, undefined, { timeout: 15_000 });
-  assert.ok(await inkPixels(page, '.model-canvas') > 5000, 'model view draws thumbnails');
+  await expectInk(page, '.model-canvas', 5000, 'model view draws thumbnails');
 
   // Clicking a thumbnail opens the heatmap of that layer and head.
   const m = (await (await page.$('.model-canvas'))!.boundingBox())!;
-  const cellGuess = await page.evaluate(() => {
-    const c = document.querySelector('.model-canvas') as HTMLCanvasElement;
-    return c.clientWidth;
-  });
-  assert.ok(cellGuess > 0);
   await page.mouse.click(m.x + m.width / 2, m.y + 60);
   await page.waitForFunction(() => (window.__harness.state as { tab?: string }).tab === 'heatmap');
 
   // Heatmaps: one head, then the grid (by block) and by layer; all non-blank.
-  await page.waitForTimeout(100);
-  assert.ok(await inkPixels(page, '.heatmap-canvas') > 5000, 'heatmap draws');
+  await expectInk(page, '.heatmap-canvas', 5000, 'heatmap draws');
   since = (await posted(page)).length;
   await page.click('vscode-button:has-text("PNG")');
   const heatPng = await waitForPosted(page, 'export', since);
@@ -174,11 +179,6 @@ test('panel in chromium: tokens, head view, model view, heatmaps, query selectio
   assert.match(heatSvg.data, /<rect x=/);
   assert.match(heatSvg.data, /<polygon/, 'the causal mask is drawn');
 
-  await page.evaluate(() => {
-    const s = window.__harness.state as Record<string, unknown>;
-    s.heatmapLayout = 'grid';
-    s.browse = 'layer';
-  });
   // Switch the layout through the UI select (vscode-single-select keeps its value property).
   await page.evaluate(() => {
     const selects = Array.from(document.querySelectorAll('.heatmap-view vscode-single-select')) as (HTMLElement & { value: string })[];
@@ -195,8 +195,7 @@ test('panel in chromium: tokens, head view, model view, heatmaps, query selectio
   await page.waitForFunction((n) => window.__harness.posted.filter((x) => x.type === 'requestLayer').length >= n, L);
   const encodings = (await posted(page)).filter((x) => x.type === 'requestLayer').map((x) => (x as { encoding: string }).encoding);
   assert.ok(encodings.includes('u8'), 'bulk layers are requested as u8');
-  await page.waitForTimeout(150);
-  assert.ok(await inkPixels(page, '.heatmap-canvas') > 5000, 'grid draws');
+  await expectInk(page, '.heatmap-canvas', 5000, 'grid draws');
 
   // Tokens view: a table row per token; clicking one posts queryChanged.
   await showTab(page, 'tokens');
@@ -209,8 +208,7 @@ test('panel in chromium: tokens, head view, model view, heatmaps, query selectio
 
   // Flow view renders, and exports as SVG polylines.
   await showTab(page, 'flow');
-  await page.waitForTimeout(100);
-  assert.ok(await inkPixels(page, '.flow-canvas') > 2000, 'flow chart draws');
+  await expectInk(page, '.flow-canvas', 2000, 'flow chart draws');
   since = (await posted(page)).length;
   await page.click('vscode-button:has-text("SVG")');
   const flowSvg = await waitForPosted(page, 'export', since);
@@ -219,7 +217,7 @@ test('panel in chromium: tokens, head view, model view, heatmaps, query selectio
   // Host messages: selectQuery, stale, error, progress, truncation; follow cursor and JSON export.
   await page.evaluate(() => window.__harness.send({ type: 'selectQuery', analysisId: 1, query: 9 }));
   await page.waitForFunction(() => (window.__harness.state as { query?: number }).query === 9);
-  assert.equal(await page.getAttribute('.token-strip .token >> nth=9', 'aria-selected'), 'true');
+  await page.waitForSelector('.token-strip .token[data-index="9"][aria-selected="true"]');
   await page.evaluate(() => window.__harness.send({ type: 'stale', analysisId: 1 }));
   await page.waitForSelector('.stale-banner', { state: 'visible' });
   await page.evaluate(() => window.__harness.send({ type: 'error', message: 'The model failed to load' }));
@@ -252,11 +250,11 @@ test('panel restores persisted state and survives a light theme switch', async (
   await waitForPosted(page, 'ready');
   await page.waitForFunction(() => performance.getEntriesByName('attention-panel:heatmap:firstPaint').length > 0, undefined, { timeout: 15_000 });
   assert.equal(await page.getAttribute('vscode-tab-header[data-tab="heatmap"]', 'aria-selected'), 'true');
-  const before = await inkPixels(page, '.heatmap-canvas');
-  assert.ok(before > 5000);
+  await expectInk(page, '.heatmap-canvas', 5000, 'heatmap draws in the light theme');
+  const lightBg = await page.evaluate(() => (document.querySelector('.heatmap-canvas') as HTMLCanvasElement).getContext('2d')!.getImageData(2, 2, 1, 1).data.join());
   await page.evaluate(() => window.__harness.setTheme('dark'));
-  await page.waitForTimeout(150);
-  assert.ok(await inkPixels(page, '.heatmap-canvas') > 5000, 'redrawn after the theme change');
+  await page.waitForFunction((before) => (document.querySelector('.heatmap-canvas') as HTMLCanvasElement).getContext('2d')!.getImageData(2, 2, 1, 1).data.join() !== before, lightBg);
+  await expectInk(page, '.heatmap-canvas', 5000, 'redrawn after the theme change');
   assert.deepEqual(errors, []);
   await page.close();
 });
