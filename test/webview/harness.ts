@@ -1,7 +1,7 @@
 // Browser-side test harness for the attention panel: a mocked acquireVsCodeApi that records what
 // the panel posts, and a fake host that answers from deterministic synthetic attention.
 // Loaded before dist/webview/panel.js. URL parameters: T, L, H, seed, theme (dark|light),
-// tab (initial persisted tab), truncated=1, note=..., auto=0 (do not send the analysis on ready).
+// tab (initial persisted tab), state (JSON merged into the persisted state), truncated=1, note=..., auto=0 (do not send the analysis on ready).
 import type { FromPanelMessage, ToPanelMessage } from '../../src/protocol';
 import { applyTheme, type ThemeName } from './themes';
 import { encodeLayer, syntheticLayer, syntheticSummary, syntheticThumbnailsAndFlow, type SyntheticShape } from './synthetic';
@@ -44,7 +44,10 @@ const computeAll = (size: number) => {
 };
 
 const waiters: { type: string; since: number; resolve: (m: FromPanelMessage) => void }[] = [];
-const initialState: unknown = params.get('tab') ? { version: 1, tab: params.get('tab') } : undefined;
+// Initial persisted state: ?tab=heatmap and/or ?state={"heatmapLayout":"grid",...} (merged).
+const initialState: unknown = params.get('tab') || params.get('state')
+  ? { version: 1, ...(params.get('tab') ? { tab: params.get('tab') } : {}), ...JSON.parse(params.get('state') ?? '{}') }
+  : undefined;
 
 const harness: HarnessApi = {
   shape,

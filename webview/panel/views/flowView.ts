@@ -88,14 +88,16 @@ export class FlowView implements PanelView {
     for (const s of series) {
       const stats = Array.from({ length: L }, (_, l) => store.flowStats(l, s.c));
       if (showSpread) {
-        const band: [number, number][] = [
-          ...stats.map((st, l) => [px(l), py(st.max)] as [number, number]),
-          ...stats.map((st, l) => [px(l), py(st.min)] as [number, number]).reverse(),
-        ];
-        scene.add({ kind: 'polygon', points: band, fill: s.color, alpha: 0.12 });
-        stats.forEach((st, l) => st.perHead.forEach((v) => {
-          if (Number.isFinite(v)) scene.add({ kind: 'circle', x: px(l), y: py(v), r: 2, fill: s.color, alpha: 0.45 });
-        }));
+        // Per-head spread: a min–max whisker and one dot per head, offset so the two series don't overlap.
+        const dx = s.c === 0 ? -5 : 5;
+        const whiskers: number[] = [];
+        stats.forEach((st, l) => {
+          whiskers.push(px(l) + dx, py(st.min), px(l) + dx, py(st.max));
+          st.perHead.forEach((v) => {
+            if (Number.isFinite(v)) scene.add({ kind: 'circle', x: px(l) + dx, y: py(v), r: 2.2, fill: s.color, alpha: 0.5 });
+          });
+        });
+        scene.add({ kind: 'lines', color: s.color, alpha: 0.35, width: 2, coords: whiskers });
       }
       scene.add({ kind: 'polyline', points: stats.map((st, l) => [px(l), py(st.mean)]), color: s.color, width: 2.5 });
       stats.forEach((st, l) => scene.add({ kind: 'circle', x: px(l), y: py(st.mean), r: 3.5, fill: s.color }));
@@ -107,7 +109,7 @@ export class FlowView implements PanelView {
       scene.add({ kind: 'text', x: lx + 24, y: 16, text: s.name, color: theme.foreground, size: fs + 1, align: 'left' });
       lx += 150;
     }
-    if (showSpread) scene.add({ kind: 'text', x: lx, y: 16, text: 'band and dots: individual heads', color: theme.muted, size: fs, align: 'left' });
+    if (showSpread) scene.add({ kind: 'text', x: lx, y: 16, text: 'dots and whiskers: individual heads (min–max)', color: theme.muted, size: fs, align: 'left' });
     return scene;
   }
 

@@ -13,6 +13,8 @@ const PAD = 6;
 const THRESHOLD = 0.01;
 /** Weight buckets for batching lines (one path per head per bucket); finer for small weights. */
 const BUCKET_EDGES = [THRESHOLD, 0.02, 0.04, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.65, 0.8, 1.0001];
+/** Token boxes are shaded only from this weight on (fainter shading is noise). */
+const SHADE_MIN = 0.04;
 /** Above this many lines the faintest buckets are left out. */
 const MAX_LINES = 6000;
 
@@ -252,9 +254,9 @@ export class HeadView implements PanelView {
         const w = focus.side === 'query' ? layer.weight(h, focus.index, i) : layer.weight(h, i, focus.index);
         if (w > best) { best = w; bestHead = h; }
       }
-      if (best <= THRESHOLD) continue;
+      if (best < SHADE_MIN) continue;
       const y = this.rowY(i, scrollTop) - ROW_H / 2 + 1;
-      scene.add({ kind: 'rect', x: boxX + 2, y, w: colW - 4, h: ROW_H - 2, fill: colors[bestHead], alpha: 0.15 + 0.6 * Math.min(1, best) });
+      scene.add({ kind: 'rect', x: boxX + 2, y, w: colW - 4, h: ROW_H - 2, fill: colors[bestHead], alpha: 0.1 + 0.5 * Math.min(1, best) });
     }
   }
 

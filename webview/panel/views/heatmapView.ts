@@ -11,7 +11,7 @@ import { drawScene, Scene, sceneToPng, sceneToSvg } from '../scene';
 
 const MARGIN = 12;
 const TITLE_H = 24;
-const LEGEND_W = 56;
+const LEGEND_W = 84;
 const MAX_LABELLED_T = 64;
 
 interface Cell extends MatrixPanel {
@@ -195,7 +195,8 @@ export class HeatmapView implements PanelView {
       scene.add({ kind: 'text', x: x - 6, y: y + (i + 0.5) * cell, text, color, size: fs, align: 'right', mono: true, weight: selected ? 'bold' : undefined });
       scene.add({ kind: 'text', x: x + (i + 0.5) * cell, y: y - 6, text, color: theme.foreground, size: fs, align: 'left', mono: true, rotate: -90 });
     });
-    scene.add({ kind: 'text', x: x - labelW, y: y - 10, text: 'query ↓  key →', color: theme.muted, size: theme.fontSize - 2, align: 'left' });
+    scene.add({ kind: 'text', x: x - 8, y: y - labelW / 2, text: 'key →', color: theme.muted, size: theme.fontSize - 2, align: 'right' });
+    scene.add({ kind: 'text', x: x - 8, y: y - 12, text: 'query ↓', color: theme.muted, size: theme.fontSize - 2, align: 'right' });
   }
 
   private addLegend(scene: Scene, x: number, y: number, h: number): void {
