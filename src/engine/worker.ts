@@ -13,6 +13,20 @@ import type { FromWorker, Method, ToWorker, WorkerRequests } from './workerProto
 
 /** Analyses kept for follow-up requests (each can be ~600 MB at T=1024 on gpt2-small). */
 const KEEP_ANALYSES = 2;
+/** While a new analysis runs, older ones are kept only within this many bytes of attention. */
+const KEEP_BYTES_WHILE_RUNNING = 256 * 2 ** 20;
+
+const attentionBytes = (a: Analysis) => a.attentions.reduce((n, l) => n + l.byteLength, 0);
+
+/** Drop the oldest analyses so that at most `count` remain and they hold at most `bytes` of attention. */
+function evict(count: number, bytes: number) {
+  let total = 0;
+  const newestFirst = [...analyses.keys()].reverse();
+  newestFirst.forEach((id, i) => {
+    total += attentionBytes(analyses.get(id)!);
+    if (i >= count || total > bytes) analyses.delete(id);
+  });
+}
 
 const engine = new Engine();
 const analyses = new Map<number, Analysis>();
@@ -42,10 +56,11 @@ const handlers: { [M in Method]: Handler<M> } = {
   },
 
   async analyze({ text, topK, maxTokens }, { signal, transfer }) {
+    evict(KEEP_ANALYSES - 1, KEEP_BYTES_WHILE_RUNNING);
     const a = await engine.analyze(text, { topK, maxTokens }, signal);
     const id = nextAnalysisId++;
     analyses.set(id, a);
-    for (const old of [...analyses.keys()].slice(0, -KEEP_ANALYSES)) analyses.delete(old);
+    evict(KEEP_ANALYSES, Infinity);
     const { layers: L, heads: H } = a.model;
     const flow = new Float32Array(L * H * 2);
     for (let l = 0; l < L; l++) flow.set(flowStats(a.attentions[l], 1, H, a.length), l * H * 2);
