@@ -8,19 +8,10 @@ import {
   toCsv, topAttended, PROFILE_CHARTS, type NormSequence,
 } from '../src/engine/stats';
 import type { ModelInfo, ProfileSequence } from '../src/engine/types';
+import { rng } from './fixtures/random';
 
 // ------------------------------------------------------------------ helpers
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function close(actual: number, expected: number, tol: number, what = ''): void {
   if (Number.isNaN(expected)) {

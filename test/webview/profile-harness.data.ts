@@ -5,20 +5,10 @@
 // engine's own src/engine/stats.ts, so the numbers are consistent with what the extension produces.
 import { buildProfileResult } from '../../src/engine/stats';
 import type { ModelInfo, ProfileResult, ProfileSequence } from '../../src/engine/types';
+import { rng as prng } from '../fixtures/random';
 
 export const HARNESS_MODEL: ModelInfo = { name: 'gpt2', layers: 12, heads: 12, embd: 768, vocab: 50257, ctx: 1024, dtype: 'F32' };
 
-/** mulberry32: a small seeded PRNG, so every run produces identical data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): number {
   const u = Math.max(1e-12, rand());

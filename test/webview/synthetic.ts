@@ -3,6 +3,7 @@
 // exactly the shapes of src/protocol.ts. Pure: no DOM, so it also runs in Node.
 import type { AnalysisSummary, AttentionEncoding } from '../../src/protocol';
 import type { Token } from '../../src/engine/types';
+import { rng } from '../fixtures/random';
 
 export interface SyntheticShape {
   T: number;
@@ -30,17 +31,6 @@ export function syntheticTokens(T: number): Token[] {
   return tokens;
 }
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Softmax row of (layer, head, query) over keys 0..q, written into out[0..T). */
 export function attentionRow(shape: SyntheticShape, layer: number, head: number, q: number, out: Float32Array): void {
