@@ -91,3 +91,13 @@ describe('engine client', () => {
     await assert.rejects(client.analyze('hello', { topK: 1 }, controller.signal), CancelledError);
   });
 });
+
+describe('engine client lifetime', () => {
+  test('a dead worker is reported and calls reject instead of hanging', async () => {
+    const c = createEngineClient(join(root, 'dist', 'worker.js'));
+    assert.equal(c.alive, true);
+    await c.dispose();
+    assert.equal(c.alive, false);
+    await assert.rejects(c.analyze('hi', { topK: 1 }), /disposed/);
+  });
+});

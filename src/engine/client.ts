@@ -25,6 +25,8 @@ export interface AnalysisHandle {
 export interface ProgressInfo { done: number; total: number; message?: string }
 
 export interface EngineClient {
+  /** False once the worker has exited or crashed (then every call rejects; create a new client). */
+  readonly alive: boolean;
   /** Load (or reuse the cached) model from a folder with config.json, model.safetensors, tokenizer.json. */
   load(modelDir: string, signal?: AbortSignal): Promise<{ info: ModelInfo; loadMs: number }>;
   /** Analyze text with the loaded model (at most maxTokens tokens, default the model context). The worker keeps the full attention tensors for follow-up requests. */
@@ -86,6 +88,9 @@ export function createEngineClient(workerPath: string = join(__dirname, 'worker.
   }
 
   return {
+    get alive() {
+      return dead === undefined;
+    },
     load: (modelDir, signal) => call('load', { modelDir }, signal),
     analyze: (text, opts, signal) => call('analyze', { text, topK: opts.topK, maxTokens: opts.maxTokens }, signal),
     getLayer: (analysisId, layer, encoding) => call('getLayer', { analysisId, layer, encoding }),

@@ -39,8 +39,12 @@ export class Ctx implements vscode.Disposable {
     return this.extension.globalStorageUri.fsPath;
   }
 
-  /** The engine client, started on first use. */
+  /** The engine client, started on first use, and started again if its worker died (e.g. out of memory). */
   get client(): EngineClient {
+    if (this.clientValue && !this.clientValue.alive) {
+      this.log.warn('The engine worker stopped; starting a new one (the model is loaded again on the next analysis).');
+      this.clientValue = undefined;
+    }
     if (!this.clientValue) {
       const workerPath = path.join(this.extension.extensionPath, 'dist', 'worker.js');
       this.log.info(`Starting the engine worker (${workerPath})`);

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { ModelInfo } from '../engine/types';
+import type { EngineClient } from '../engine/client';
 import {
   clearModelCache, DownloadError, ensureModel, KNOWN_MODELS, listCachedModels, resolveCachedModel, validateRepoId,
   type DownloadProgress, type ModelStoreOptions,
@@ -20,7 +21,7 @@ const LOCAL_FOLDER = 'Local folder…';
 
 export class ModelManager implements vscode.Disposable {
   private status: ModelStatus = { kind: 'idle' };
-  private loaded: { key: string; info: ModelInfo } | undefined;
+  private loaded: { key: string; info: ModelInfo; client: EngineClient } | undefined;
   private pending: { key: string; promise: Promise<ModelInfo> } | undefined;
   private readonly statusBar = new StatusBar();
   private readonly disposables: vscode.Disposable[] = [this.statusBar];
@@ -42,7 +43,7 @@ export class ModelManager implements vscode.Disposable {
 
   /** The loaded model when it is the one the settings ask for. */
   get current(): ModelInfo | undefined {
-    return this.loaded?.key === modelKey(this.ctx.config) ? this.loaded.info : undefined;
+    return this.isLoaded(modelKey(this.ctx.config)) ? this.loaded!.info : undefined;
   }
 
   setStatus(status: ModelStatus): void {
@@ -54,6 +55,11 @@ export class ModelManager implements vscode.Disposable {
     this.statusBar.update(this.displayName, this.status, this.current);
   }
 
+  /** Loaded in the current engine worker (a restarted worker has no model). */
+  private isLoaded(key: string): boolean {
+    return this.loaded?.key === key && this.loaded.client === this.ctx.client;
+  }
+
   private storeOptions(): ModelStoreOptions {
     return { storageDir: this.ctx.storageDir, endpoint: this.ctx.config.hubEndpoint };
   }
@@ -61,7 +67,7 @@ export class ModelManager implements vscode.Disposable {
   /** Make sure the configured model is loaded in the engine (downloading it first when needed). */
   ensureLoaded(signal?: AbortSignal): Promise<ModelInfo> {
     const key = modelKey(this.ctx.config);
-    if (this.loaded?.key === key) return Promise.resolve(this.loaded.info);
+    if (this.isLoaded(key)) return Promise.resolve(this.loaded!.info);
     if (this.pending?.key === key) return this.pending.promise;
     const promise = this.load(key, signal).finally(() => {
       if (this.pending?.promise === promise) this.pending = undefined;
@@ -75,8 +81,9 @@ export class ModelManager implements vscode.Disposable {
       const dir = await this.resolveFolder(signal);
       this.setStatus({ kind: 'loading' });
       const started = Date.now();
-      const { info, loadMs } = await this.ctx.client.load(dir, signal);
-      this.loaded = { key, info };
+      const client = this.ctx.client;
+      const { info, loadMs } = await client.load(dir, signal);
+      this.loaded = { key, info, client };
       this.ctx.log.info(`Loaded ${info.name} from ${dir}: ${info.layers} layers × ${info.heads} heads, ` +
         `context ${info.ctx}, ${info.dtype}; load ${Math.round(loadMs)} ms (${Date.now() - started} ms with messaging)`);
       this.setStatus({ kind: 'ready' });
