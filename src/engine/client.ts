@@ -61,8 +61,8 @@ export function createEngineClient(workerPath: string = join(__dirname, 'worker.
   let dead: Error | undefined;
 
   const failAll = (err: Error) => {
-    dead = err;
-    for (const p of pending.values()) p.reject(err);
+    dead ??= err; // the first cause wins (a crash is followed by an exit)
+    for (const p of pending.values()) p.reject(dead);
     pending.clear();
   };
   worker.on('message', (m: FromWorker) => {
