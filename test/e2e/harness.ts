@@ -8,7 +8,7 @@
 //
 // Every process started here (code-server with its extension host, Chromium) carries a marker in its
 // environment; stop() kills code-server's process group, then anything else still carrying the marker.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -141,7 +141,9 @@ async function terminate(groupLeader: number | undefined, runId: string, graceMs
 
 export interface StartOptions {
   /** Unpacked extension folders (each with a package.json); copied to <extensions>/<publisher>.<name>-<version>. */
-  extensions: string[];
+  extensions?: string[];
+  /** VSIX files installed with code-server's own installer (`--install-extension`) before it starts. */
+  vsix?: string[];
   /** Workspace files, relative path -> content. */
   files?: Record<string, string>;
   /** User settings merged over the harness defaults. */
@@ -247,7 +249,7 @@ export class CodeServer {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, content);
     }
-    for (const ext of opts.extensions) {
+    for (const ext of opts.extensions ?? []) {
       if (!existsSync(join(ext, 'package.json'))) throw new Error(`Not an unpacked extension (no package.json): ${ext}`);
       cpSync(ext, join(this.extensionsDir, extensionFolderName(ext)), { recursive: true });
     }
@@ -256,9 +258,37 @@ export class CodeServer {
     writeFileSync(join(this.root, 'config.yaml'), 'auth: none\n');
   }
 
-  private async launch(opts: StartOptions): Promise<void> {
-    const t0 = Date.now();
+  /** The environment code-server and its extension host run with. */
+  private env(opts: StartOptions): NodeJS.ProcessEnv {
     const xdg = join(this.root, 'xdg');
+    return {
+      ...process.env,
+      ...opts.env,
+      [MARKER_VAR]: this.runId,
+      XDG_DATA_HOME: join(xdg, 'data'),
+      XDG_CONFIG_HOME: join(xdg, 'config'),
+      XDG_CACHE_HOME: join(xdg, 'cache'),
+      // Keep the extension gallery on loopback: the machine has no internet and tests must not try it.
+      EXTENSIONS_GALLERY: JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gallery', itemUrl: 'http://127.0.0.1:9/item' }),
+    };
+  }
+
+  private installVsix(opts: StartOptions): void {
+    for (const vsix of opts.vsix ?? []) {
+      if (!existsSync(vsix)) throw new Error(`VSIX not found: ${vsix} (run \`npm run package\`)`);
+      const t0 = Date.now();
+      const r = spawnSync(this.install.node, [this.install.codeServerEntry, '--extensions-dir', this.extensionsDir,
+        '--user-data-dir', this.userDataDir, '--install-extension', vsix], { env: this.env(opts), encoding: 'utf8', timeout: 120_000 });
+      if (r.status !== 0 || !/successfully installed/i.test(r.stdout)) {
+        throw new Error(`code-server could not install ${vsix} (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+      }
+      this.timings.installVsixMs = (this.timings.installVsixMs ?? 0) + Date.now() - t0;
+    }
+  }
+
+  private async launch(opts: StartOptions): Promise<void> {
+    this.installVsix(opts);
+    const t0 = Date.now();
     const args = [
       this.install.codeServerEntry,
       '--config', join(this.root, 'config.yaml'),
@@ -277,16 +307,7 @@ export class CodeServer {
       cwd: this.root,
       detached: true, // own process group: stop() kills the extension host and helpers with it
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        ...opts.env,
-        [MARKER_VAR]: this.runId,
-        XDG_DATA_HOME: join(xdg, 'data'),
-        XDG_CONFIG_HOME: join(xdg, 'config'),
-        XDG_CACHE_HOME: join(xdg, 'cache'),
-        // Keep the extension gallery on loopback: the machine has no internet and tests must not try it.
-        EXTENSIONS_GALLERY: JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gallery', itemUrl: 'http://127.0.0.1:9/item' }),
-      },
+      env: this.env(opts),
     });
     liveServers.add(this);
     installExitHooks();
@@ -422,11 +443,18 @@ export class Workbench {
   private get quickInputBox(): Locator { return this.quickInput.locator('input.input'); }
 
   private async openQuickInput(value: string): Promise<void> {
-    // Escape only closes an open quick input: in the editor it would collapse the selection.
-    if (await this.quickInput.isVisible()) await this.page.keyboard.press('Escape');
+    await this.closeQuickInput();
     await this.page.keyboard.press('F1');
     await this.quickInputBox.waitFor({ state: 'visible', timeout: 10_000 });
     await this.quickInputBox.fill(value);
+  }
+
+  /** Close an open quick input (Escape only when one is open: in the editor it would collapse the selection). */
+  async closeQuickInput(): Promise<void> {
+    for (let i = 0; i < 5 && (await this.quickInput.isVisible()); i++) {
+      await this.page.keyboard.press('Escape');
+      await sleep(150);
+    }
   }
 
   /** Labels of the rows currently listed in the quick input. */
@@ -434,17 +462,18 @@ export class Workbench {
     return this.quickInput.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
   }
 
-  /** Pick the quick-input row whose label starts with `label`, waiting for it to be listed. */
-  private async pickQuickInputRow(label: string, what: string, timeoutMs = 15_000): Promise<void> {
+  /** Pick the quick-input row whose label starts with `label` (or matches it), waiting for it to be listed. */
+  private async pickQuickInputRow(label: string | RegExp, what: string, timeoutMs = 15_000): Promise<void> {
     const rows = this.quickInput.locator('.monaco-list-row');
+    const matches = (l: string) => (typeof label === 'string' ? l.startsWith(label) : label.test(l));
     const index = await waitFor(
       async () => {
         const labels = await rows.evaluateAll((els) => els.map((r) => r.getAttribute('aria-label') ?? ''));
-        const i = labels.findIndex((l) => l === label || l.startsWith(`${label},`) || l.startsWith(`${label} `) || l.startsWith(label));
+        const i = labels.findIndex(matches);
         return i >= 0 ? i : undefined;
       },
       timeoutMs,
-      async () => `${what} "${label}" is not listed in the quick input; listed: ${JSON.stringify(await this.quickInputRows())}`,
+      async () => `${what} "${String(label)}" is not listed in the quick input; listed: ${JSON.stringify(await this.quickInputRows())}`,
     );
     await rows.nth(index).click();
   }
@@ -466,7 +495,7 @@ export class Workbench {
   }
 
   /** Answer a quick pick that is open (e.g. one an extension shows) by the label of an item. */
-  async pickQuickPickItem(label: string, timeoutMs = 15_000): Promise<void> {
+  async pickQuickPickItem(label: string | RegExp, timeoutMs = 15_000): Promise<void> {
     await this.quickInput.waitFor({ state: 'visible', timeout: timeoutMs });
     await this.pickQuickInputRow(label, 'Item', timeoutMs);
   }
@@ -490,19 +519,28 @@ export class Workbench {
     const name = basename(relPath);
     await this.openQuickInput(relPath);
     await this.pickQuickInputRow(name, 'File');
+    this.fileName = name;
     await this.page.locator(`.editor-group-container.active .tab.active[data-resource-name="${name}"]`)
       .waitFor({ timeout: 15_000 });
     await this.activeEditor.locator('.view-lines').waitFor({ timeout: 15_000 });
   }
 
-  /** The text editor of the active editor group. */
-  get activeEditor(): Locator {
-    return this.page.locator('.editor-group-container.active .monaco-editor').first();
+  private fileName: string | undefined;
+
+  /** The group showing the file last opened with openFile (webview panels beside it may hold the focus). */
+  private get textGroup(): Locator {
+    if (!this.fileName) return this.page.locator('.editor-group-container.active');
+    return this.page.locator(`.editor-group-container:has(.tab.active[data-resource-name="${this.fileName}"])`).first();
   }
 
-  /** Focus the active text editor without moving the cursor (clicks its tab). */
+  /** The text editor of the file last opened with openFile. */
+  get activeEditor(): Locator {
+    return this.textGroup.locator('.monaco-editor').first();
+  }
+
+  /** Focus that text editor without moving the cursor (clicks its tab). */
   async focusEditor(): Promise<void> {
-    await this.page.locator('.editor-group-container.active .tab.active').first().click();
+    await this.textGroup.locator('.tab.active').first().click();
     await this.activeEditor.locator('textarea').first().focus().catch(() => undefined);
   }
 
