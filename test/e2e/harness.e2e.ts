@@ -81,7 +81,7 @@ test('harness: decorations, hover and line selection in the editor', async () =>
 });
 
 test('harness: a missing command fails with a clear message', async () => {
-  await assert.rejects(wb.runCommand('E2E Probe: No Such Command'), /Command "E2E Probe: No Such Command" is not listed/);
+  await assert.rejects(wb.runCommand('E2E Probe: No Such Command', 3000), /Command "E2E Probe: No Such Command" is not listed/);
 });
 
 test('harness: stop() leaves no process behind', async () => {

@@ -41,6 +41,11 @@ export function loadInstall(): E2EInstall {
   return info;
 }
 
+/** Timestamped step log on stderr when E2E_TRACE=1 (for finding slow or stuck steps). */
+export function trace(message: string): void {
+  if (process.env.E2E_TRACE === '1') process.stderr.write(`[e2e ${new Date().toISOString().slice(11, 23)}] ${message}\n`);
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `probe` until it returns a value other than undefined/false, or throw `describe()` after `timeoutMs`. */
@@ -479,10 +484,14 @@ export class Workbench {
   }
 
   /** Run a command by its palette title (e.g. "Attention Inspector: Show Attention") through F1. */
-  async runCommand(title: string): Promise<void> {
+  async runCommand(title: string, timeoutMs = 15_000): Promise<void> {
+    trace(`runCommand ${title}`);
     await this.openQuickInput(`>${title}`);
-    await this.pickQuickInputRow(title, 'Command');
-    await this.quickInput.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+    await this.pickQuickInputRow(title, 'Command', timeoutMs);
+    // The palette closes, or the command already shows its own quick input (a pick or a file dialog).
+    await waitFor(async () => !(await this.quickInput.isVisible()) || !(await this.quickInputBox.inputValue()).startsWith('>'),
+      10_000, () => `The command palette did not close after running "${title}"`, 50);
+    trace(`ran ${title}`);
   }
 
   /** Is the command listed in the palette (its `when` clause holds)? */
@@ -505,11 +514,14 @@ export class Workbench {
    * holding a path. Types `path` and accepts.
    */
   async answerFileDialog(path: string, timeoutMs = 15_000): Promise<void> {
+    trace(`file dialog: waiting`);
     await this.quickInputBox.waitFor({ state: 'visible', timeout: timeoutMs });
+    trace(`file dialog: open with "${await this.quickInputBox.inputValue()}"`);
     await this.quickInputBox.fill(path);
     await sleep(300);
     await this.quickInputBox.press('Enter');
     await this.quickInput.waitFor({ state: 'hidden', timeout: timeoutMs });
+    trace(`file dialog: answered ${path}`);
   }
 
   // --- editors -----------------------------------------------------------------------------

@@ -182,6 +182,8 @@ describe('Attention Inspector in the VS Code workbench', () => {
     await wb.answerFileDialog(join(server.workspace, 'reviews.jsonl'));
     const done = await wb.waitForNotification(/Profiled 64 texts/, 120_000);
     t.diagnostic(`${done} (${Date.now() - t0} ms)`);
+    await waitFor(async () => !(await wb.notifications()).some((n) => /Profiling .*texts/.test(n)), 15_000,
+      async () => `The profiling progress notification is still open after the run: ${JSON.stringify(await wb.notifications())}`);
     const view = await layerProfileFrame();
     await waitFor(async () => /reviews\.jsonl/.test(await view.locator('body').innerText()), 30_000,
       async () => `The Layer Profile view does not show the corpus result: ${(await view.locator('body').innerText()).slice(0, 500)}`);
