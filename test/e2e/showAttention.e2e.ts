@@ -82,7 +82,7 @@ describe('Attention Inspector in the VS Code workbench', () => {
         'attentionInspector.hubEndpoint': hub.url,
         'attentionInspector.topK': TOP_K,
       },
-      env: { HF_HOME: join(tmpdir(), 'ai-e2e-no-hf-cache'), HF_ENDPOINT: hub.url },
+      env: { HF_HOME: join(modelDir, 'empty-hf-home'), HF_ENDPOINT: hub.url },
     });
     wb = await Workbench.open(server);
   });
