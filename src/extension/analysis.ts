@@ -145,8 +145,20 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
     this.run = run;
     this.ensurePanel();
     if (!this.models.current) this.setPanelStatus({ type: 'progress', message: `Loading ${this.models.displayName}…` });
+    // While the model downloads, the panel shows the same overall percentage as the status bar.
+    let shownPercent: number | undefined = -1;
+    const downloading = this.models.onDidChangeStatus((st) => {
+      const percent = st.kind === 'downloading' && st.percent !== undefined ? Math.floor(st.percent) : undefined;
+      if (st.kind === 'downloading' && this.run === run && percent !== shownPercent) {
+        shownPercent = percent;
+        this.setPanelStatus({ type: 'progress', message: `Downloading ${this.models.displayName}${percent === undefined ? '' : ` (${percent}%)`}…` });
+      } else if (st.kind === 'loading' && this.run === run) {
+        this.setPanelStatus({ type: 'progress', message: `Loading ${this.models.displayName}…` });
+      }
+    });
     try {
       const info = await this.models.ensureLoaded();
+      downloading.dispose();
       if (run.signal.aborted) return undefined;
       this.setPanelStatus({ type: 'progress', message: `Analyzing ${input.text.length.toLocaleString('en-US')} characters with ${info.name}…` });
       this.models.setStatus({ kind: 'running' });
@@ -172,6 +184,7 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
       this.setPanelStatus({ type: 'error', message: errorMessage(err) });
       throw err;
     } finally {
+      downloading.dispose();
       if (this.run === run) this.run = undefined;
     }
   }

@@ -24,7 +24,10 @@ export class ModelManager implements vscode.Disposable {
   private loaded: { key: string; info: ModelInfo; client: EngineClient } | undefined;
   private pending: { key: string; promise: Promise<ModelInfo> } | undefined;
   private readonly statusBar = new StatusBar();
-  private readonly disposables: vscode.Disposable[] = [this.statusBar];
+  private readonly statusChanged = new vscode.EventEmitter<ModelStatus>();
+  /** Fires on every status change (downloading n%, loading, ready, running, error). */
+  readonly onDidChangeStatus = this.statusChanged.event;
+  private readonly disposables: vscode.Disposable[] = [this.statusBar, this.statusChanged];
 
   constructor(private readonly ctx: Ctx) {
     this.disposables.push(ctx.onDidChangeConfig((e) => {
@@ -49,6 +52,7 @@ export class ModelManager implements vscode.Disposable {
   setStatus(status: ModelStatus): void {
     this.status = status;
     this.refresh();
+    this.statusChanged.fire(status);
   }
 
   private refresh(): void {
@@ -123,7 +127,9 @@ export class ModelManager implements vscode.Disposable {
           const percent = p.overallTotal ? (100 * p.overallBytes) / p.overallTotal : undefined;
           const increment = percent === undefined ? undefined : Math.max(0, percent - reported);
           if (percent !== undefined) reported = percent;
-          progress.report({ message: downloadProgressMessage(p.file, p.bytes, p.totalBytes ?? undefined), increment });
+          // The bar and the leading percentage are overall (as in the status bar); the rest is the current file.
+          const overall = percent === undefined ? '' : `${Math.floor(percent)}% · `;
+          progress.report({ message: overall + downloadProgressMessage(p.file, p.bytes, p.totalBytes ?? undefined), increment });
           this.setStatus({ kind: 'downloading', percent });
         };
         try {
