@@ -17,7 +17,8 @@ import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 
 export const repoRoot = resolve(__dirname, '..', '..');
-export const mediaDir = join(repoRoot, 'media');
+/** Screenshots go to test-results/e2e (ignored by git); E2E_SCREENSHOTS=media refreshes the README's copies. */
+export const mediaDir = process.env.E2E_SCREENSHOTS === 'media' ? join(repoRoot, 'media') : join(repoRoot, 'test-results', 'e2e');
 const installFile = join(repoRoot, '.cache', 'e2e', 'install.json');
 const MARKER_VAR = 'ATTENTION_INSPECTOR_E2E_RUN';
 
