@@ -114,7 +114,9 @@ function ensureCodeServer(node) {
   if (existsSync(join(dir, '.complete'))) return { dir: csDir, entry: join(csDir, 'out', 'node', 'entry.js') };
   log(`installing code-server ${CODE_SERVER_VERSION} (native modules built against Node ${NODE24_VERSION}; takes a few minutes)`);
   const env = {
-    ...process.env,
+    // Drop what an outer `npm run` exported (npm_config_user_agent names Node 20, and code-server's postinstall
+    // reads the Node version from it; npm_node_execpath, NODE point at Node 20 too).
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE' && k !== 'INIT_CWD')),
     // code-server's postinstall and the npm it starts for its bundled VS Code run on Node 24.
     PATH: `${dirname(node.bin)}:${process.env.PATH}`,
     // Native modules compile against Node 24's headers (the machine's npm points nodedir at Node 20's).
