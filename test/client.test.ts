@@ -101,3 +101,23 @@ describe('engine client lifetime', () => {
     await assert.rejects(c.analyze('hi', { topK: 1 }), /disposed/);
   });
 });
+
+describe('engine worker scheduling', () => {
+  test('runs go one at a time and a run cancelled while queued never starts', async () => {
+    const model = await writeCheckpoint(join(tmp, 'tiny'), TINY);
+    const c = createEngineClient(join(root, 'dist', 'worker.js'));
+    try {
+      await c.load(model);
+      const controller = new AbortController();
+      const first = c.analyze('The dog on the ship ran '.repeat(8), { topK: 2 });
+      const second = assert.rejects(c.analyze('queued and then cancelled', { topK: 2 }, controller.signal), CancelledError);
+      controller.abort();
+      const third = c.analyze('The motor on the ship ran', { topK: 2 });
+      const [a1, a3] = await Promise.all([first, third]);
+      await second;
+      assert.equal(a3.analysisId, a1.analysisId + 1, 'the cancelled run took no analysis id');
+    } finally {
+      await c.dispose();
+    }
+  });
+});

@@ -76,7 +76,7 @@ export class Engine {
         // outputs (peak RSS 2.1 GB instead of 1.3 GB); without it ORT's output buffers become ours without a copy.
         enableCpuMemArena: false,
         enableMemPattern: true,
-        extra: { session: { model_external_initializers_file_folder_path: ckpt.dir, disable_prepacking: '0' } },
+        extra: { session: { model_external_initializers_file_folder_path: ckpt.dir } },
       });
       s.catch(() => this.sessions.delete(key));
       this.sessions.set(key, s);

@@ -33,6 +33,18 @@ const analyses = new Map<number, Analysis>();
 const controllers = new Map<number, AbortController>();
 let nextAnalysisId = 1;
 
+/** Model runs go one at a time (two T=1024 runs at once would double the memory); a run cancelled while
+ * it waits never starts. */
+let queue: Promise<unknown> = Promise.resolve();
+function exclusive<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  const run = queue.then(() => {
+    if (signal.aborted) throw new CancelledError();
+    return fn();
+  });
+  queue = run.catch(() => undefined);
+  return run;
+}
+
 function getAnalysis(id: number): Analysis {
   const a = analyses.get(id);
   if (!a) throw new Error(`analysis ${id} is no longer available; run Show Attention again`);
@@ -49,15 +61,17 @@ type Handler<M extends Method> = (
 ) => Promise<WorkerRequests[M]['result']>;
 
 const handlers: { [M in Method]: Handler<M> } = {
-  async load({ modelDir }) {
-    const m = await engine.load(modelDir);
+  async load({ modelDir }, { signal }) {
+    const m = await exclusive(signal, () => engine.load(modelDir));
     analyses.clear();
     return { info: m.info, loadMs: m.loadMs };
   },
 
   async analyze({ text, topK, maxTokens }, { signal, transfer }) {
-    evict(KEEP_ANALYSES - 1, KEEP_BYTES_WHILE_RUNNING);
-    const a = await engine.analyze(text, { topK, maxTokens }, signal);
+    const a = await exclusive(signal, () => {
+      evict(KEEP_ANALYSES - 1, KEEP_BYTES_WHILE_RUNNING);
+      return engine.analyze(text, { topK, maxTokens }, signal);
+    });
     const id = nextAnalysisId++;
     analyses.set(id, a);
     evict(KEEP_ANALYSES, Infinity);
@@ -134,7 +148,9 @@ const handlers: { [M in Method]: Handler<M> } = {
   },
 
   async profile({ texts, batchSize, positions, source }, { signal, progress }) {
-    return profileTexts(engine, texts, { batchSize, positions, source }, (p) => progress({ done: p.done, total: p.total, message: p.etaSeconds !== undefined ? `${Math.ceil(p.etaSeconds)} s left` : undefined }), signal);
+    const report = (p: { done: number; total: number; etaSeconds?: number }) =>
+      progress({ done: p.done, total: p.total, message: p.etaSeconds !== undefined ? `${Math.ceil(p.etaSeconds)} s left` : undefined });
+    return exclusive(signal, () => profileTexts(engine, texts, { batchSize, positions, source }, report, signal));
   },
 };
 
