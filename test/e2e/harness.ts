@@ -517,12 +517,33 @@ export class Workbench {
   async answerFileDialog(path: string, timeoutMs = 15_000): Promise<void> {
     trace(`file dialog: waiting`);
     await this.quickInputBox.waitFor({ state: 'visible', timeout: timeoutMs });
-    trace(`file dialog: open with "${await this.quickInputBox.inputValue()}"`);
-    await this.quickInputBox.fill(path);
-    await sleep(300);
+    // The dialog fills its box in steps (the folder first, then the default file name once the folder is
+    // listed): typing before it settles gets overwritten, and the dialog saves under the default name.
+    const initial = await this.settledInputValue(timeoutMs);
+    trace(`file dialog: open with "${initial}"`);
+    await waitFor(async () => {
+      if ((await this.quickInputBox.inputValue()) !== path) await this.quickInputBox.fill(path);
+      await sleep(300);
+      return (await this.quickInputBox.inputValue()) === path;
+    }, timeoutMs, async () => `The file dialog does not keep the typed path "${path}"; it shows "${await this.quickInputBox.inputValue()}"`, 0);
     await this.quickInputBox.press('Enter');
     await this.quickInput.waitFor({ state: 'hidden', timeout: timeoutMs });
     trace(`file dialog: answered ${path}`);
+  }
+
+  /** The quick input's value once it has stopped changing (unchanged over 600 ms). */
+  private async settledInputValue(timeoutMs: number): Promise<string> {
+    let last = await this.quickInputBox.inputValue();
+    let since = Date.now();
+    return waitFor(async () => {
+      const now = await this.quickInputBox.inputValue();
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+        return undefined;
+      }
+      return Date.now() - since >= 600 ? now : undefined;
+    }, timeoutMs, async () => `The file dialog kept changing its value (last "${last}")`, 100);
   }
 
   // --- editors -----------------------------------------------------------------------------
