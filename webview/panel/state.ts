@@ -56,9 +56,9 @@ export function restoreState(saved: Partial<PersistedState> | undefined): Persis
 
 /** Clamp indices to a (new) analysis shape. The pinned query survives only within the same analysis. */
 export function clampState(s: PersistedState, shape: { analysisId: number; T: number; L: number; H: number }): void {
-  if (s.analysisId !== shape.analysisId) {
-    if (s.query !== null && s.query >= shape.T) s.query = null;
-  }
+  // A new analysis is another text: a token index of the old one means nothing there (and the host has
+  // cleared the editor paint). The same analysis comes back after the webview reloads: keep the query.
+  if (s.analysisId !== shape.analysisId) s.query = null;
   s.analysisId = shape.analysisId;
   s.layer = Math.min(s.layer, shape.L - 1);
   if (s.head !== null) s.head = Math.min(s.head, shape.H - 1);
