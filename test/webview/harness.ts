@@ -1,9 +1,9 @@
 // Browser-side test harness for the attention panel: a mocked acquireVsCodeApi that records what
 // the panel posts, and a fake host that answers from deterministic synthetic attention.
-// Loaded before dist/webview/panel.js. URL parameters: T, L, H, seed, theme (dark|light),
+// Loaded before dist/webview/panel.js. URL parameters: T, L, H, seed, theme (dark|light|hc-dark|hc-light),
 // tab (initial persisted tab), state (JSON merged into the persisted state), truncated=1, note=..., auto=0 (do not send the analysis on ready).
 import type { FromPanelMessage, ToPanelMessage } from '../../src/protocol';
-import { applyTheme, type ThemeName } from './themes';
+import { applyTheme, themeName, type ThemeName } from './themes';
 import { encodeLayer, syntheticLayer, syntheticSummary, syntheticThumbnailsAndFlow, type SyntheticShape } from './synthetic';
 
 interface HarnessApi {
@@ -107,6 +107,6 @@ function answer(m: FromPanelMessage): void {
 });
 window.__harness = harness;
 
-const theme = params.get('theme') === 'light' ? 'light' : 'dark';
+const theme = themeName(params.get('theme'));
 if (document.body) applyTheme(theme);
 else document.addEventListener('DOMContentLoaded', () => applyTheme(theme));

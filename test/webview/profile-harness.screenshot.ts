@@ -13,7 +13,8 @@ async function main(): Promise<void> {
   const width = widthArg ? Number(widthArg.slice('--width='.length)) : 420;
   const browser = await launchChromium({ width, height: 1800 }, 2);
   try {
-    const shots: [string, string][] = [['dark', 'corpus'], ['light', 'corpus'], ['dark', 'empty'], ['dark', 'partial'], ['light', 'selection'], ['dark', 'error']];
+    const shots: [string, string][] = [['dark', 'corpus'], ['light', 'corpus'], ['hc-dark', 'corpus'], ['hc-light', 'corpus'], ['dark', 'empty'],
+      ['hc-dark', 'empty'], ['dark', 'partial'], ['hc-light', 'partial'], ['light', 'selection'], ['dark', 'error'], ['hc-dark', 'error']];
     for (const [theme, scenario] of shots) {
       const page = await browser.context.newPage();
       page.on('pageerror', (e) => console.error(`[${theme}/${scenario}] page error: ${e.message}`));

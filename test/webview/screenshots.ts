@@ -1,10 +1,12 @@
-// Screenshots of every tab in Dark Modern and Light Modern (1400×900) for visual review:
-//   node --import tsx test/webview/screenshots.ts [outDir] [--save-media]
+// Screenshots of every tab in Dark Modern, Light Modern, High Contrast and High Contrast Light
+// (1400×900) for visual review:
+//   node --import tsx test/webview/screenshots.ts [outDir] [--save-media] [--themes=dark,hc-dark]
 // --save-media also writes the dark head view, model view and heatmaps to media/ for the README.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildForHarness, REPO_ROOT, startHarnessServer } from './server';
 import { launchChromium, openHarness } from './browser';
+import { THEME_NAMES, themeName } from './themes';
 
 interface Shot { name: string; tab: string; state?: Record<string, unknown>; query?: number }
 const SHOTS: Shot[] = [
@@ -23,12 +25,14 @@ const MEDIA: Record<string, string> = { head: 'screenshot-head-view.png', model:
 async function main(): Promise<void> {
   const outDir = process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : '/tmp/panel-shots';
   const saveMedia = process.argv.includes('--save-media');
+  const themesArg = process.argv.find((a) => a.startsWith('--themes='));
+  const themes = themesArg ? themesArg.slice('--themes='.length).split(',').map(themeName) : [...THEME_NAMES];
   fs.mkdirSync(outDir, { recursive: true });
   await buildForHarness(true);
   const server = await startHarnessServer();
   const browser = await launchChromium();
   try {
-    for (const theme of ['dark', 'light'] as const) {
+    for (const theme of themes) {
       for (const shot of SHOTS) {
         const { page, errors } = await openHarness(browser, server.url, {
           T: 22, L: 12, H: 12, theme, tab: shot.tab, seed: 3, state: JSON.stringify(shot.state ?? {}),

@@ -1,5 +1,9 @@
-// The --vscode-* variables of VS Code's Dark Modern and Light Modern themes that the panel and the
-// vscode-elements components read, so harness screenshots look like the real thing.
+// The --vscode-* variables of VS Code's Dark Modern, Light Modern, Default High Contrast and Default
+// High Contrast Light themes that the two webviews (attention panel, Layer Profile) and the
+// vscode-elements components read, so harness screenshots look like the real thing. Values are those
+// of VS Code's colour registry (src/vs/platform/theme/common/colors/*) and the Modern theme files.
+// A colour the registry leaves null for a theme (e.g. button.background in High Contrast) is NOT
+// set, exactly as in VS Code: the webview must then cope with the variable being undefined.
 
 const COMMON = {
   '--vscode-font-family': '-apple-system, BlinkMacSystemFont, "Segoe WPC", "Segoe UI", "Ubuntu", "Droid Sans", sans-serif',
@@ -71,6 +75,17 @@ export const DARK_MODERN: Record<string, string> = {
   '--vscode-charts-green': '#89d185',
   '--vscode-charts-purple': '#b180d7',
   '--vscode-charts-yellow': '#cca700',
+  '--vscode-sideBar-background': '#181818',
+  '--vscode-sideBarSectionHeader-border': '#2b2b2b',
+  '--vscode-sideBarSectionHeader-foreground': '#cccccc',
+  '--vscode-checkbox-selectBackground': '#0078d4',
+  '--vscode-input-background': '#313131',
+  '--vscode-input-foreground': '#cccccc',
+  '--vscode-input-border': '#3c3c3c',
+  '--vscode-editorWidget-border': '#454545',
+  '--vscode-editorHoverWidget-foreground': '#cccccc',
+  '--vscode-list-inactiveSelectionBackground': '#37373d',
+  '--vscode-toolbar-hoverBackground': 'rgba(90, 93, 94, 0.31)',
 };
 
 export const LIGHT_MODERN: Record<string, string> = {
@@ -135,16 +150,202 @@ export const LIGHT_MODERN: Record<string, string> = {
   '--vscode-charts-green': '#388a34',
   '--vscode-charts-purple': '#652d90',
   '--vscode-charts-yellow': '#bf8803',
+  '--vscode-sideBar-background': '#f8f8f8',
+  '--vscode-sideBarSectionHeader-border': '#e5e5e5',
+  '--vscode-sideBarSectionHeader-foreground': '#3b3b3b',
+  '--vscode-checkbox-selectBackground': '#005fb8',
+  '--vscode-input-background': '#ffffff',
+  '--vscode-input-foreground': '#3b3b3b',
+  '--vscode-input-border': '#cecece',
+  '--vscode-editorWidget-border': '#c8c8c8',
+  '--vscode-editorHoverWidget-foreground': '#3b3b3b',
+  '--vscode-list-inactiveSelectionBackground': '#e4e6f1',
+  '--vscode-toolbar-hoverBackground': 'rgba(184, 184, 184, 0.31)',
 };
 
-export type ThemeName = 'dark' | 'light';
+/** Default High Contrast (hc-black). Registry nulls (button/secondary backgrounds, list selection, shadows) are left out. */
+export const HIGH_CONTRAST: Record<string, string> = {
+  ...COMMON,
+  '--vscode-foreground': '#ffffff',
+  '--vscode-descriptionForeground': '#ffffffb3',
+  '--vscode-errorForeground': '#f48771',
+  '--vscode-editor-background': '#000000',
+  '--vscode-editor-foreground': '#ffffff',
+  '--vscode-editor-selectionBackground': '#f3f518',
+  '--vscode-editor-selectionForeground': '#000000',
+  '--vscode-focusBorder': '#f38518',
+  '--vscode-contrastBorder': '#6fc3df',
+  '--vscode-contrastActiveBorder': '#f38518',
+  '--vscode-widget-border': '#6fc3df',
+  '--vscode-panel-background': '#000000',
+  '--vscode-panel-border': '#6fc3df',
+  '--vscode-panelTitle-activeBorder': '#6fc3df',
+  '--vscode-panelTitle-activeForeground': '#ffffff',
+  '--vscode-panelTitle-inactiveForeground': '#ffffff',
+  '--vscode-sideBar-background': '#000000',
+  '--vscode-sideBarSectionHeader-border': '#6fc3df',
+  '--vscode-sideBarSectionHeader-foreground': '#ffffff',
+  '--vscode-editorWidget-background': '#0c141f',
+  '--vscode-editorWidget-foreground': '#ffffff',
+  '--vscode-editorWidget-border': '#6fc3df',
+  '--vscode-editorHoverWidget-background': '#0c141f',
+  '--vscode-editorHoverWidget-foreground': '#ffffff',
+  '--vscode-editorHoverWidget-border': '#6fc3df',
+  '--vscode-button-foreground': '#ffffff',
+  '--vscode-button-border': '#6fc3df',
+  '--vscode-button-secondaryForeground': '#ffffff',
+  '--vscode-badge-background': '#000000',
+  '--vscode-badge-foreground': '#ffffff',
+  '--vscode-checkbox-background': '#000000',
+  '--vscode-checkbox-border': '#6fc3df',
+  '--vscode-checkbox-foreground': '#ffffff',
+  '--vscode-checkbox-selectBackground': '#0c141f',
+  '--vscode-input-background': '#000000',
+  '--vscode-input-foreground': '#ffffff',
+  '--vscode-input-border': '#6fc3df',
+  '--vscode-dropdown-background': '#000000',
+  '--vscode-dropdown-border': '#6fc3df',
+  '--vscode-dropdown-foreground': '#ffffff',
+  '--vscode-dropdown-listBackground': '#000000',
+  '--vscode-settings-dropdownBackground': '#000000',
+  '--vscode-settings-dropdownBorder': '#6fc3df',
+  '--vscode-settings-dropdownForeground': '#ffffff',
+  '--vscode-settings-dropdownListBorder': '#6fc3df',
+  '--vscode-settings-checkboxBackground': '#000000',
+  '--vscode-settings-checkboxBorder': '#6fc3df',
+  '--vscode-settings-checkboxForeground': '#ffffff',
+  '--vscode-settings-headerBorder': '#6fc3df',
+  '--vscode-list-hoverBackground': 'rgba(255, 255, 255, 0.1)',
+  '--vscode-list-focusOutline': '#f38518',
+  '--vscode-list-highlightForeground': '#f38518',
+  '--vscode-list-focusHighlightForeground': '#f38518',
+  '--vscode-toolbar-hoverOutline': '#f38518',
+  '--vscode-inputValidation-errorBackground': '#000000',
+  '--vscode-inputValidation-errorBorder': '#6fc3df',
+  '--vscode-inputValidation-warningBackground': '#000000',
+  '--vscode-inputValidation-warningBorder': '#6fc3df',
+  '--vscode-editorWarning-foreground': '#ffd370',
+  '--vscode-textLink-foreground': '#21a6ff',
+  '--vscode-progressBar-background': '#6fc3df',
+  '--vscode-charts-foreground': '#ffffff',
+  '--vscode-charts-lines': 'rgba(255, 255, 255, 0.5)',
+  '--vscode-charts-blue': '#3794ff',
+  '--vscode-charts-orange': '#ab5a00',
+  '--vscode-charts-red': '#f48771',
+  '--vscode-charts-green': '#89d185',
+  '--vscode-charts-purple': '#b180d7',
+  '--vscode-charts-yellow': '#ffd370',
+};
 
-/** Apply a theme the way VS Code does: variables on <html>, a class on <body>. */
+/** Default High Contrast Light (hc-light). */
+export const HIGH_CONTRAST_LIGHT: Record<string, string> = {
+  ...COMMON,
+  '--vscode-foreground': '#292929',
+  '--vscode-descriptionForeground': '#292929b3',
+  '--vscode-errorForeground': '#b5200d',
+  '--vscode-editor-background': '#ffffff',
+  '--vscode-editor-foreground': '#292929',
+  '--vscode-editor-selectionBackground': '#0f4a85',
+  '--vscode-editor-selectionForeground': '#ffffff',
+  '--vscode-focusBorder': '#006bbd',
+  '--vscode-contrastBorder': '#0f4a85',
+  '--vscode-contrastActiveBorder': '#006bbd',
+  '--vscode-widget-border': '#0f4a85',
+  '--vscode-panel-background': '#ffffff',
+  '--vscode-panel-border': '#0f4a85',
+  '--vscode-panelTitle-activeBorder': '#b5200d',
+  '--vscode-panelTitle-activeForeground': '#292929',
+  '--vscode-panelTitle-inactiveForeground': '#292929',
+  '--vscode-sideBar-background': '#ffffff',
+  '--vscode-sideBarSectionHeader-border': '#0f4a85',
+  '--vscode-sideBarSectionHeader-foreground': '#292929',
+  '--vscode-editorWidget-background': '#ffffff',
+  '--vscode-editorWidget-foreground': '#292929',
+  '--vscode-editorWidget-border': '#0f4a85',
+  '--vscode-editorHoverWidget-background': '#ffffff',
+  '--vscode-editorHoverWidget-foreground': '#292929',
+  '--vscode-editorHoverWidget-border': '#0f4a85',
+  '--vscode-button-background': '#0f4a85',
+  '--vscode-button-foreground': '#ffffff',
+  '--vscode-button-hoverBackground': '#0f4a85',
+  '--vscode-button-border': '#0f4a85',
+  '--vscode-button-secondaryBackground': '#ffffff',
+  '--vscode-button-secondaryForeground': '#292929',
+  '--vscode-badge-background': '#0f4a85',
+  '--vscode-badge-foreground': '#ffffff',
+  '--vscode-checkbox-background': '#ffffff',
+  '--vscode-checkbox-border': '#0f4a85',
+  '--vscode-checkbox-foreground': '#292929',
+  '--vscode-checkbox-selectBackground': '#ffffff',
+  '--vscode-input-background': '#ffffff',
+  '--vscode-input-foreground': '#292929',
+  '--vscode-input-border': '#0f4a85',
+  '--vscode-dropdown-background': '#ffffff',
+  '--vscode-dropdown-border': '#0f4a85',
+  '--vscode-dropdown-foreground': '#292929',
+  '--vscode-dropdown-listBackground': '#ffffff',
+  '--vscode-settings-dropdownBackground': '#ffffff',
+  '--vscode-settings-dropdownBorder': '#0f4a85',
+  '--vscode-settings-dropdownForeground': '#292929',
+  '--vscode-settings-dropdownListBorder': '#0f4a85',
+  '--vscode-settings-checkboxBackground': '#ffffff',
+  '--vscode-settings-checkboxBorder': '#0f4a85',
+  '--vscode-settings-checkboxForeground': '#292929',
+  '--vscode-settings-headerBorder': '#0f4a85',
+  '--vscode-list-activeSelectionBackground': 'rgba(15, 74, 133, 0.1)',
+  '--vscode-list-inactiveSelectionBackground': 'rgba(15, 74, 133, 0.1)',
+  '--vscode-list-hoverBackground': 'rgba(15, 74, 133, 0.1)',
+  '--vscode-list-focusOutline': '#006bbd',
+  '--vscode-list-highlightForeground': '#006bbd',
+  '--vscode-list-focusHighlightForeground': '#006bbd',
+  '--vscode-toolbar-hoverOutline': '#006bbd',
+  '--vscode-inputValidation-errorBackground': '#ffffff',
+  '--vscode-inputValidation-errorBorder': '#0f4a85',
+  '--vscode-inputValidation-warningBackground': '#ffffff',
+  '--vscode-inputValidation-warningBorder': '#0f4a85',
+  '--vscode-editorWarning-foreground': '#895503',
+  '--vscode-textLink-foreground': '#0f4a85',
+  '--vscode-progressBar-background': '#0f4a85',
+  '--vscode-charts-foreground': '#292929',
+  '--vscode-charts-lines': 'rgba(41, 41, 41, 0.5)',
+  '--vscode-charts-blue': '#1a85ff',
+  '--vscode-charts-orange': '#0f4a85',
+  '--vscode-charts-red': '#b5200d',
+  '--vscode-charts-green': '#374e06',
+  '--vscode-charts-purple': '#652d90',
+  '--vscode-charts-yellow': '#895503',
+};
+
+export const THEME_NAMES = ['dark', 'light', 'hc-dark', 'hc-light'] as const;
+export type ThemeName = (typeof THEME_NAMES)[number];
+
+interface ThemeDef { vars: Record<string, string>; classes: string[]; kind: string }
+
+const THEMES: Record<ThemeName, ThemeDef> = {
+  dark: { vars: DARK_MODERN, classes: ['vscode-dark'], kind: 'vscode-dark' },
+  light: { vars: LIGHT_MODERN, classes: ['vscode-light'], kind: 'vscode-light' },
+  // Like VS Code's webview host: hc-light gets both classes (older webviews only know vscode-high-contrast).
+  'hc-dark': { vars: HIGH_CONTRAST, classes: ['vscode-high-contrast'], kind: 'vscode-high-contrast' },
+  'hc-light': { vars: HIGH_CONTRAST_LIGHT, classes: ['vscode-high-contrast', 'vscode-high-contrast-light'], kind: 'vscode-high-contrast-light' },
+};
+
+const ALL_CLASSES = ['vscode-dark', 'vscode-light', 'vscode-high-contrast', 'vscode-high-contrast-light'];
+
+/** A theme name from a URL parameter (unknown names fall back to dark). */
+export function themeName(value: string | null): ThemeName {
+  return (THEME_NAMES as readonly string[]).includes(value ?? '') ? value as ThemeName : 'dark';
+}
+
+/**
+ * Apply a theme the way VS Code does: variables on <html style> (variables of the previous theme
+ * that this one leaves undefined are removed), the theme classes on <body>.
+ */
 export function applyTheme(name: ThemeName): void {
-  const vars = name === 'dark' ? DARK_MODERN : LIGHT_MODERN;
+  const theme = THEMES[name];
   const root = document.documentElement;
-  for (const [k, v] of Object.entries(vars)) root.style.setProperty(k, v);
-  document.body.classList.remove('vscode-dark', 'vscode-light');
-  document.body.classList.add(name === 'dark' ? 'vscode-dark' : 'vscode-light');
-  document.body.dataset.vscodeThemeKind = name === 'dark' ? 'vscode-dark' : 'vscode-light';
+  for (const prop of Array.from(root.style)) if (prop.startsWith('--vscode-') && !(prop in theme.vars)) root.style.removeProperty(prop);
+  for (const [k, v] of Object.entries(theme.vars)) root.style.setProperty(k, v);
+  document.body.classList.remove(...ALL_CLASSES);
+  document.body.classList.add(...theme.classes);
+  document.body.dataset.vscodeThemeKind = theme.kind;
 }

@@ -3,7 +3,7 @@
 import type { AttentionEncoding, ToPanelMessage } from '../../src/protocol';
 import { AnalysisStore } from './data';
 import { headColors, isDarkTheme, readTheme, type Theme } from './colors';
-import { el, Tooltip, type PanelContext, type PanelView } from './context';
+import { Announcer, el, Tooltip, type PanelContext, type PanelView } from './context';
 import { afterPaint } from './canvas';
 import { makeButton, makeSelect, type SelectControl } from './controls';
 import { Header } from './header';
@@ -32,6 +32,7 @@ const NAV: Record<TabId, { layer: boolean; head: boolean }> = {
 export class PanelApp implements PanelContext {
   readonly state: PersistedState;
   readonly tooltip: Tooltip;
+  private readonly announcer: Announcer;
   private current: AnalysisStore | undefined;
   private currentTheme: Theme;
   private colors: string[] = [];
@@ -50,13 +51,18 @@ export class PanelApp implements PanelContext {
     this.state = restoreState(host.loadState());
     this.currentTheme = readTheme();
     this.tooltip = new Tooltip(document.body);
+    this.announcer = new Announcer(document.body);
     this.header = new Header({
       exportView: (f) => this.exportView(f),
       exportJson: () => this.host.post({ type: 'exportJson' }),
       followCursor: (enabled) => { this.update({ followCursor: enabled }); this.host.post({ type: 'followCursor', enabled }); },
     });
     this.header.setFollow(this.state.followCursor);
-    this.strip = new TokenStrip((i) => this.setQuery(this.state.query === i ? null : i));
+    this.strip = new TokenStrip({
+      toggle: (i) => this.setQuery(this.state.query === i ? null : i),
+      select: (i) => { if (this.state.query !== i) this.setQuery(i); },
+      clear: () => { if (this.state.query !== null) this.setQuery(null); },
+    });
     this.nav = el('div', 'nav-row');
     this.layerSelect = makeSelect('Layer', 'Layer', (v) => this.update({ layer: Number(v) }));
     this.headSelect = makeSelect('Head', 'Head (or the mean over heads)', (v) => this.update({ head: v === 'mean' ? null : Number(v) }));
@@ -79,6 +85,7 @@ export class PanelApp implements PanelContext {
   theme(): Theme { return this.currentTheme; }
   fonts(): SceneFonts { return { ui: this.currentTheme.fontFamily, mono: this.currentTheme.monoFamily }; }
   headColors(): string[] { return this.colors; }
+  announce(text: string): void { this.announcer.say(text); }
 
   setQuery(query: number | null): void {
     this.state.query = query;

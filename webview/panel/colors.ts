@@ -10,7 +10,15 @@ export interface Theme {
   focus: string;
   hover: string;
   selection: string;
+  /** Text on `selection` (VS Code sets editor.selectionForeground only in high contrast themes). */
   selectionForeground: string;
+  /** High contrast themes: borders around everything (contrastBorder) and active items (contrastActiveBorder). */
+  highContrast: boolean;
+  contrastBorder: string | null;
+  contrastActiveBorder: string | null;
+  /** Chart grid lines and their opacity. */
+  grid: string;
+  gridAlpha: number;
   widget: string;
   fontFamily: string;
   monoFamily: string;
@@ -33,6 +41,11 @@ function themeKind(body: HTMLElement): Theme['kind'] {
   return 'dark';
 }
 
+function optionalVar(style: CSSStyleDeclaration, name: string): string | null {
+  const v = style.getPropertyValue(name).trim();
+  return v === '' ? null : v;
+}
+
 export function isDarkTheme(theme: Theme): boolean {
   return theme.kind === 'dark' || theme.kind === 'high-contrast';
 }
@@ -45,16 +58,26 @@ export function readTheme(): Theme {
   const fg = cssVar(style, '--vscode-foreground', dark ? '#cccccc' : '#3b3b3b');
   const bg = cssVar(style, '--vscode-editor-background', dark ? '#1f1f1f' : '#ffffff');
   const fontSize = Number.parseFloat(cssVar(style, '--vscode-font-size', '13px'));
+  const highContrast = kind === 'high-contrast' || kind === 'high-contrast-light';
+  const border = cssVar(style, '--vscode-widget-border', cssVar(style, '--vscode-panel-border', dark ? '#2b2b2b' : '#e5e5e5'));
+  const contrastBorder = optionalVar(style, '--vscode-contrastBorder');
+  // Light Modern's widget border (#e5e5e5) nearly vanishes on white: light charts use charts.lines.
+  const lightGrid = kind === 'light';
   return {
     kind,
     background: bg,
     foreground: fg,
     muted: cssVar(style, '--vscode-descriptionForeground', fg),
-    border: cssVar(style, '--vscode-widget-border', cssVar(style, '--vscode-panel-border', dark ? '#2b2b2b' : '#e5e5e5')),
+    border,
     focus: cssVar(style, '--vscode-focusBorder', '#0078d4'),
     hover: cssVar(style, '--vscode-list-hoverBackground', dark ? '#2a2d2e' : '#f2f2f2'),
     selection: cssVar(style, '--vscode-editor-selectionBackground', dark ? '#264f78' : '#add6ff'),
-    selectionForeground: fg,
+    selectionForeground: cssVar(style, '--vscode-editor-selectionForeground', fg),
+    highContrast,
+    contrastBorder: highContrast ? contrastBorder ?? fg : contrastBorder,
+    contrastActiveBorder: optionalVar(style, '--vscode-contrastActiveBorder') ?? (highContrast ? cssVar(style, '--vscode-focusBorder', fg) : null),
+    grid: lightGrid ? cssVar(style, '--vscode-charts-lines', 'rgba(97, 97, 97, 0.5)') : border,
+    gridAlpha: lightGrid ? 0.6 : 1,
     widget: cssVar(style, '--vscode-editorWidget-background', dark ? '#202020' : '#f8f8f8'),
     fontFamily: cssVar(style, '--vscode-font-family', 'sans-serif'),
     monoFamily: cssVar(style, '--vscode-editor-font-family', 'monospace'),

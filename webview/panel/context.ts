@@ -19,6 +19,8 @@ export interface PanelContext {
   /** Re-render the active view on the next frame. */
   invalidate(): void;
   tooltip: Tooltip;
+  /** Say something to screen readers (polite live region): what keyboard users get instead of tooltips. */
+  announce(text: string): void;
 }
 
 export interface PanelView {
@@ -66,6 +68,29 @@ export class Tooltip {
   hide(): void {
     this.element.hidden = true;
   }
+}
+
+/** A visually hidden, polite aria-live region (one per webview). */
+export class Announcer {
+  readonly element: HTMLDivElement;
+
+  constructor(parent: HTMLElement) {
+    this.element = document.createElement('div');
+    this.element.className = 'sr-only live-region';
+    this.element.setAttribute('role', 'status');
+    this.element.setAttribute('aria-live', 'polite');
+    this.element.setAttribute('aria-atomic', 'true');
+    parent.appendChild(this.element);
+  }
+
+  say(text: string): void {
+    this.element.textContent = text;
+  }
+}
+
+/** Whether an element currently has keyboard focus (focus rings drawn on canvases). */
+export function hasFocus(element: HTMLElement): boolean {
+  return document.activeElement === element;
 }
 
 /** Create an element with a class and optional text. */

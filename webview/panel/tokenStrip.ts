@@ -1,37 +1,77 @@
 // The query-token picker shared by all views: the analyzed text as tokens. Clicking a token
 // selects it as the query; with a query selected, keys are shaded by the attention they receive.
+// Keyboard: one Tab stop (roving tabindex); ←/→ (and Home/End) move the query token, Enter or
+// Space toggles it, Escape clears it.
 import { displayToken, type AnalysisStore } from './data';
 import { el } from './context';
+
+export interface TokenStripActions {
+  /** Click, Enter or Space: select this token, or clear the query if it is the query already. */
+  toggle(index: number): void;
+  /** Arrow keys: make this token the query. */
+  select(index: number): void;
+  /** Escape: clear the query. */
+  clear(): void;
+}
 
 export class TokenStrip {
   readonly element: HTMLElement;
   private spans: HTMLSpanElement[] = [];
   private storeId = -1;
   private shadingKey = '';
+  /** The token that holds the Tab stop. */
+  private active = 0;
 
-  constructor(onPick: (index: number) => void) {
+  constructor(private readonly actions: TokenStripActions) {
     this.element = el('div', 'token-strip');
     this.element.setAttribute('role', 'listbox');
-    this.element.setAttribute('aria-label', 'Tokens: choose the query token');
+    this.element.setAttribute('aria-label', 'Tokens: choose the query token (arrow keys move it, Enter toggles, Escape clears)');
+    this.element.setAttribute('aria-orientation', 'horizontal');
     this.element.addEventListener('click', (e) => {
-      const t = (e.target as HTMLElement).closest<HTMLElement>('.token');
-      if (t?.dataset.index) onPick(Number(t.dataset.index));
+      const i = this.indexOf(e.target);
+      if (i === null) return;
+      this.setActive(i);
+      actions.toggle(i);
     });
-    this.element.addEventListener('keydown', (e) => {
-      const t = (e.target as HTMLElement).closest<HTMLElement>('.token');
-      if (!t?.dataset.index) return;
-      const i = Number(t.dataset.index);
-      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onPick(i); }
-      if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
-        e.preventDefault();
-        this.spans[Math.max(0, Math.min(this.spans.length - 1, i + (e.key === 'ArrowRight' ? 1 : -1)))]?.focus();
-      }
-    });
+    this.element.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  private indexOf(target: EventTarget | null): number | null {
+    const t = (target as HTMLElement | null)?.closest<HTMLElement>('.token');
+    return t?.dataset.index ? Number(t.dataset.index) : null;
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const i = this.indexOf(e.target);
+    if (i === null) return;
+    const last = this.spans.length - 1;
+    let next: number | null = null;
+    if (e.key === 'Enter' || e.key === ' ') this.actions.toggle(i);
+    else if (e.key === 'Escape') this.actions.clear();
+    else if (e.key === 'ArrowRight' || e.key === 'ArrowDown') next = Math.min(last, i + 1);
+    else if (e.key === 'ArrowLeft' || e.key === 'ArrowUp') next = Math.max(0, i - 1);
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = last;
+    else return;
+    e.preventDefault();
+    if (next === null) return;
+    this.setActive(next);
+    this.spans[next].focus();
+    this.actions.select(next);
+  }
+
+  /** Move the Tab stop (roving tabindex) to token i. */
+  private setActive(i: number): void {
+    if (i === this.active && this.spans[i]?.tabIndex === 0) return;
+    if (this.spans[this.active]) this.spans[this.active].tabIndex = -1;
+    this.active = i;
+    if (this.spans[i]) this.spans[i].tabIndex = 0;
   }
 
   private build(store: AnalysisStore): void {
     this.storeId = store.id;
     this.shadingKey = '';
+    this.active = 0;
     this.spans = store.tokens.map((t, i) => {
       const s = el('span', 'token', displayToken(t.text));
       s.dataset.index = String(i);
@@ -49,6 +89,8 @@ export class TokenStrip {
     const k = `${query}|${key}|${row ? 1 : 0}`;
     if (k === this.shadingKey) return;
     this.shadingKey = k;
+    // The Tab stop follows the query (set from any view or the editor), unless focus is in the strip.
+    if (query !== null && !this.element.contains(document.activeElement)) this.setActive(query);
     let max = 0;
     if (row && query !== null) for (let i = 0; i <= query; i++) max = Math.max(max, row[i]);
     this.spans.forEach((s, i) => {

@@ -26,12 +26,26 @@ export interface Hit {
   head?: { layer: number; head: number };
 }
 
+/**
+ * Keyboard access to what hovering shows: a grid of points (rows × cols) the arrow keys move
+ * between; each point is answered by `hit` like the mouse would be. ↑ goes to the next row
+ * (charts draw row 0 at the bottom).
+ */
+export interface KeyGrid {
+  rows: number;
+  cols: number;
+  point(row: number, col: number): [number, number];
+  /** The rectangle outlined at a point (default: a small square around it). */
+  box?(row: number, col: number): { x: number; y: number; w: number; h: number };
+}
+
 export interface BuiltChart {
   scene: Scene;
   csv: string;
   /** One sentence for screen readers (aria-label of the canvas). */
   summary: string;
   hit(x: number, y: number): Hit | null;
+  keys?: KeyGrid;
 }
 
 export interface ChartDef {

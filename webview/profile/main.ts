@@ -4,7 +4,7 @@ import type { HeadStatName, ProfileResult } from '../../src/engine/types';
 import { HEAD_STAT_NAMES } from '../../src/engine/types';
 import type { ProfileOrigin, ToProfileMessage } from '../../src/protocol';
 import { STAT_LABELS } from './chart';
-import { ChartCard, Tooltip } from './chartCard';
+import { Announcer, ChartCard, Tooltip } from './chartCard';
 import { SECTIONS } from './charts/index';
 import { h } from './dom';
 import { renderHeadTable } from './headTable';
@@ -28,6 +28,7 @@ class ProfileView {
   private shown: Shown | null = null;
   private selectedHead: { layer: number; head: number } | null = null;
   private readonly tooltip = new Tooltip();
+  private readonly announcer = new Announcer();
   private readonly cards: ChartCard[] = [];
   private readonly sections = new Map<string, HTMLDetailsElement>();
   private frame = 0;
@@ -75,6 +76,7 @@ class ProfileView {
 
     const env = {
       tooltip: this.tooltip,
+      announce: (text: string) => this.announcer.say(text),
       exportChart: (format: 'png' | 'svg' | 'csv', chart: (typeof this.cards)[number]['def']['id'], data: string) =>
         this.host.post({ type: 'export', format, chart, data }),
       openHead: (layer: number, head: number) => this.openHead(layer, head),
@@ -92,7 +94,7 @@ class ProfileView {
       this.sections.set(sec.id, details);
       this.content.append(details);
     }
-    this.root.append(this.errorBox, this.progressBox, this.emptyBox, this.content, this.tooltip.el);
+    this.root.append(this.errorBox, this.progressBox, this.emptyBox, this.content, this.tooltip.el, this.announcer.el);
   }
 
   private controlsFor(id: string): HTMLElement | undefined {

@@ -16,6 +16,11 @@ export interface Theme {
   red: string;
   fontFamily: string;
   fontSize: number;
+  /** High contrast themes: contrastBorder frames plots whose dark colours meet the background. */
+  highContrast: boolean;
+  contrastBorder: string | null;
+  /** The keyboard cursor on charts (focusBorder). */
+  focus: string;
 }
 
 function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): string {
@@ -46,5 +51,8 @@ export function readTheme(): Theme {
     red: cssVar(style, '--vscode-charts-red', dark ? '#f14c4c' : '#e51400'),
     fontFamily: cssVar(style, '--vscode-font-family', 'system-ui, sans-serif'),
     fontSize: 11,
+    highContrast: kind.startsWith('high-contrast'),
+    contrastBorder: style.getPropertyValue('--vscode-contrastBorder').trim() || (kind.startsWith('high-contrast') ? foreground : null),
+    focus: cssVar(style, '--vscode-focusBorder', dark ? '#0078d4' : '#005fb8'),
   };
 }

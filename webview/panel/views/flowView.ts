@@ -3,6 +3,7 @@
 import { el, fillRemainingHeight, type PanelContext, type PanelView } from '../context';
 import { fitCanvas } from '../canvas';
 import { makeCheckbox } from '../controls';
+import { isDarkTheme } from '../colors';
 import { drawScene, Scene, sceneToPng, sceneToSvg } from '../scene';
 
 const M = { left: 56, right: 24, top: 40, bottom: 44 };
@@ -33,6 +34,36 @@ export class FlowView implements PanelView {
       const l = this.layerAt(e);
       if (l !== null) this.ctx.update({ layer: l });
     });
+    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
+    this.canvas.addEventListener('focus', () => this.announceLayer(this.ctx.state.layer));
+  }
+
+  /** ←/→ (Home/End) select the previous/next layer and read its values. */
+  private onKey(e: KeyboardEvent): void {
+    const store = this.ctx.store();
+    if (!store) return;
+    const l = this.ctx.state.layer;
+    let next: number;
+    if (e.key === 'ArrowRight' || e.key === 'ArrowUp') next = Math.min(store.L - 1, l + 1);
+    else if (e.key === 'ArrowLeft' || e.key === 'ArrowDown') next = Math.max(0, l - 1);
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = store.L - 1;
+    else return;
+    e.preventDefault();
+    this.ctx.update({ layer: next });
+    this.announceLayer(next);
+  }
+
+  private describeLayer(l: number): string[] {
+    const store = this.ctx.store()!;
+    const a = store.flowStats(l, 0), b = store.flowStats(l, 1);
+    return [`Layer ${l}`,
+      `self: mean ${a.mean.toFixed(3)} (heads ${a.min.toFixed(2)}–${a.max.toFixed(2)})`,
+      `previous token: mean ${b.mean.toFixed(3)} (heads ${b.min.toFixed(2)}–${b.max.toFixed(2)})`];
+  }
+
+  private announceLayer(l: number): void {
+    if (this.ctx.store()) this.ctx.announce(this.describeLayer(l).join('; '));
   }
 
   reportedHead(): number | null {
@@ -49,7 +80,7 @@ export class FlowView implements PanelView {
     drawScene(g, this.buildScene(width, height), this.ctx.fonts(), true);
     const self = Array.from({ length: store.L }, (_, l) => store.flowStats(l, 0).mean.toFixed(2)).join(', ');
     const prev = Array.from({ length: store.L }, (_, l) => store.flowStats(l, 1).mean.toFixed(2)).join(', ');
-    this.canvas.setAttribute('aria-label', `Attention flow by layer. Mean self attention: ${self}. Mean previous-token attention: ${prev}.`);
+    this.canvas.setAttribute('aria-label', `Attention flow by layer. Mean self attention: ${self}. Mean previous-token attention: ${prev}. Left and right arrows select a layer and read its values.`);
     return true;
   }
 
@@ -73,7 +104,7 @@ export class FlowView implements PanelView {
     // grid and axes
     for (let i = 0; i <= 4; i++) {
       const v = (max * i) / 4;
-      scene.add({ kind: 'lines', color: theme.border, alpha: 1, width: 1, coords: [x0, py(v), x1, py(v)] });
+      scene.add({ kind: 'lines', color: theme.grid, alpha: theme.gridAlpha, width: 1, coords: [x0, py(v), x1, py(v)] });
       scene.add({ kind: 'text', x: x0 - 8, y: py(v), text: v.toFixed(2), color: theme.muted, size: fs, align: 'right' });
     }
     const labelEvery = Math.ceil(L / 24);
@@ -81,6 +112,8 @@ export class FlowView implements PanelView {
     scene.add({ kind: 'text', x: (x0 + x1) / 2, y: y0 + 32, text: 'layer', color: theme.muted, size: fs, align: 'center' });
     scene.add({ kind: 'text', x: 14, y: (y0 + y1) / 2, text: 'mean attention weight', color: theme.muted, size: fs, align: 'center', rotate: -90 });
     scene.add({ kind: 'lines', color: theme.focus, alpha: 0.5, width: 1, coords: [px(this.ctx.state.layer), y1, px(this.ctx.state.layer), y0], dash: [3, 3] });
+    // Light backgrounds wash out translucent marks: the per-head spread is drawn stronger there.
+    const spreadAlpha = isDarkTheme(theme) ? { dots: 0.5, whiskers: 0.35 } : { dots: 0.75, whiskers: 0.55 };
     const series = [
       { c: 0 as const, name: 'self (diagonal)', color: theme.series.primary },
       { c: 1 as const, name: 'previous token', color: theme.series.secondary },
@@ -94,10 +127,10 @@ export class FlowView implements PanelView {
         stats.forEach((st, l) => {
           whiskers.push(px(l) + dx, py(st.min), px(l) + dx, py(st.max));
           st.perHead.forEach((v) => {
-            if (Number.isFinite(v)) scene.add({ kind: 'circle', x: px(l) + dx, y: py(v), r: 2.2, fill: s.color, alpha: 0.5 });
+            if (Number.isFinite(v)) scene.add({ kind: 'circle', x: px(l) + dx, y: py(v), r: 2.2, fill: s.color, alpha: spreadAlpha.dots });
           });
         });
-        scene.add({ kind: 'lines', color: s.color, alpha: 0.35, width: 2, coords: whiskers });
+        scene.add({ kind: 'lines', color: s.color, alpha: spreadAlpha.whiskers, width: 2, coords: whiskers });
       }
       scene.add({ kind: 'polyline', points: stats.map((st, l) => [px(l), py(st.mean)]), color: s.color, width: 2.5 });
       stats.forEach((st, l) => scene.add({ kind: 'circle', x: px(l), y: py(st.mean), r: 3.5, fill: s.color }));
@@ -127,11 +160,7 @@ export class FlowView implements PanelView {
     const l = this.layerAt(e);
     const store = this.ctx.store();
     if (l === null || !store) { this.ctx.tooltip.hide(); return; }
-    const a = store.flowStats(l, 0), b = store.flowStats(l, 1);
-    this.ctx.tooltip.show(e.clientX, e.clientY, [`Layer ${l}`,
-      `self: mean ${a.mean.toFixed(3)} (heads ${a.min.toFixed(2)}–${a.max.toFixed(2)})`,
-      `previous token: mean ${b.mean.toFixed(3)} (heads ${b.min.toFixed(2)}–${b.max.toFixed(2)})`,
-      'click to select this layer']);
+    this.ctx.tooltip.show(e.clientX, e.clientY, [...this.describeLayer(l), 'click to select this layer']);
   }
 
   exportPng(): string {

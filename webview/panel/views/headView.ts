@@ -2,7 +2,7 @@
 // each visible head with opacity ∝ weight. Canvas only; the columns scroll together and only the
 // rows in the viewport (and lines touching them) are drawn. Lines are batched per head and per
 // opacity bucket so a frame is a few dozen stroke() calls.
-import { labelToken, type LayerData } from '../data';
+import { labelToken, topKeys, type LayerData } from '../data';
 import { el, fillRemainingHeight, type PanelContext, type PanelView } from '../context';
 import { fitCanvas } from '../canvas';
 import { drawScene, Scene, sceneToPng, sceneToSvg } from '../scene';
@@ -63,8 +63,9 @@ export class HeadView implements PanelView {
     const bar = el('div', 'view-toolbar');
     bar.append(el('span', 'toolbar-label', 'Heads'));
     this.toggles = el('div', 'head-toggles');
-    this.toggles.setAttribute('role', 'group');
-    this.toggles.setAttribute('aria-label', 'Heads shown: click toggles, double-click shows only that head');
+    this.toggles.setAttribute('role', 'toolbar');
+    this.toggles.setAttribute('aria-label', 'Heads shown: click or Enter toggles a head, double-click or Shift+Enter shows only that head');
+    this.toggles.addEventListener('keydown', (e) => this.onToggleKey(e));
     bar.append(this.toggles);
     const all = el('vscode-button', 'small-button', 'All');
     all.setAttribute('secondary', '');
@@ -85,6 +86,8 @@ export class HeadView implements PanelView {
     this.canvas.addEventListener('mouseleave', () => { this.hover = null; this.ctx.tooltip.hide(); this.ctx.invalidate(); });
     this.canvas.addEventListener('click', (e) => this.onClick(e));
     this.canvas.addEventListener('keydown', (e) => this.onKey(e));
+    this.canvas.addEventListener('focus', () => this.ctx.invalidate());
+    this.canvas.addEventListener('blur', () => this.ctx.invalidate());
   }
 
   private visibleHeads(): number[] {
@@ -100,24 +103,61 @@ export class HeadView implements PanelView {
     return heads.length === 1 ? heads[0] : null;
   }
 
+  /**
+   * The head chips: built once per head count and colours, then only their pressed state changes
+   * (rebuilding would drop keyboard focus). One Tab stop; ←/→ move between chips, Enter/Space
+   * toggle (native buttons), Shift+Enter shows only that head.
+   */
   private renderToggles(H: number): void {
     const colors = this.ctx.headColors();
     const visible = new Set(this.visibleHeads());
-    const key = `${H}|${colors.join()}|${[...visible].join()}`;
-    if (key === this.toggleKey) return;
-    this.toggleKey = key;
-    const buttons: HTMLButtonElement[] = [];
-    for (let h = 0; h < H; h++) {
-      const b = el('button', 'head-toggle', String(h));
-      b.type = 'button';
-      b.style.setProperty('--head-color', colors[h]);
-      b.setAttribute('aria-pressed', String(visible.has(h)));
-      b.title = `Head ${h}: click to toggle, double-click to show only this head`;
-      b.addEventListener('click', () => this.toggleHead(h));
-      b.addEventListener('dblclick', () => this.ctx.update({ visibleHeads: [h] }));
-      buttons.push(b);
+    const key = `${H}|${colors.join()}`;
+    if (key !== this.toggleKey) {
+      this.toggleKey = key;
+      const buttons: HTMLButtonElement[] = [];
+      for (let h = 0; h < H; h++) {
+        const b = el('button', 'head-toggle', String(h));
+        b.type = 'button';
+        b.tabIndex = h === 0 ? 0 : -1;
+        b.dataset.head = String(h);
+        b.style.setProperty('--head-color', colors[h]);
+        b.title = `Head ${h}: click or Enter toggles it, double-click or Shift+Enter shows only this head`;
+        b.setAttribute('aria-label', `Head ${h}`);
+        b.addEventListener('click', (e) => { if (e.detail <= 1) this.toggleHead(h); });
+        b.addEventListener('dblclick', () => this.soloHead(h));
+        buttons.push(b);
+      }
+      this.toggles.replaceChildren(...buttons);
     }
-    this.toggles.replaceChildren(...buttons);
+    for (const b of Array.from(this.toggles.children) as HTMLButtonElement[]) {
+      b.setAttribute('aria-pressed', String(visible.has(Number(b.dataset.head))));
+    }
+  }
+
+  private onToggleKey(e: KeyboardEvent): void {
+    const buttons = Array.from(this.toggles.children) as HTMLButtonElement[];
+    const i = buttons.indexOf(e.target as HTMLButtonElement);
+    if (i < 0) return;
+    if (e.shiftKey && (e.key === 'Enter' || e.key === ' ')) {
+      e.preventDefault();
+      this.soloHead(i);
+      return;
+    }
+    let next: number;
+    if (e.key === 'ArrowRight') next = (i + 1) % buttons.length;
+    else if (e.key === 'ArrowLeft') next = (i - 1 + buttons.length) % buttons.length;
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = buttons.length - 1;
+    else return;
+    e.preventDefault();
+    buttons[i].tabIndex = -1;
+    buttons[next].tabIndex = 0;
+    buttons[next].focus();
+  }
+
+  private soloHead(h: number): void {
+    this.ctx.update({ visibleHeads: [h] });
+    this.ctx.announce(`Showing only head ${h}`);
   }
 
   private toggleHead(h: number): void {
@@ -126,6 +166,7 @@ export class HeadView implements PanelView {
     else set.add(h);
     const H = this.ctx.store()?.H ?? 0;
     this.ctx.update({ visibleHeads: set.size === H ? null : [...set].sort((a, b) => a - b) });
+    this.ctx.announce(`Head ${h} ${set.has(h) ? 'shown' : 'hidden'}`);
   }
 
   private focus(): Focus | null {
@@ -165,7 +206,7 @@ export class HeadView implements PanelView {
     const height = Math.min(viewH, totalH);
     this.layout = this.computeLayout(width);
     const layer = store.need(this.ctx.state.layer, 'f32');
-    this.canvas.setAttribute('aria-label', `Head view of layer ${this.ctx.state.layer}: ${store.T} tokens, lines from query tokens (left) to the key tokens they attend to (right).`);
+    this.canvas.setAttribute('aria-label', `Head view of layer ${this.ctx.state.layer}: ${store.T} tokens, lines from query tokens (left) to the key tokens they attend to (right). Up and down arrows move the query token.`);
     const g = fitCanvas(this.canvas, width, height);
     const scene = this.buildScene(width, height, this.scroller.scrollTop, layer);
     drawScene(g, scene, this.ctx.fonts(), true);
@@ -245,6 +286,7 @@ export class HeadView implements PanelView {
     if (!focus || heads.length === 0) return;
     const { x0, colW, gap } = this.layout;
     const colors = this.ctx.headColors();
+    const highContrast = this.ctx.theme().highContrast;
     const boxX = focus.side === 'query' ? x0 + colW + gap : x0;
     const lo = focus.side === 'query' ? first : Math.max(first, focus.index);
     const hi = focus.side === 'query' ? Math.min(last, focus.index) : last;
@@ -256,7 +298,13 @@ export class HeadView implements PanelView {
       }
       if (best < SHADE_MIN) continue;
       const y = this.rowY(i, scrollTop) - ROW_H / 2 + 1;
-      scene.add({ kind: 'rect', x: boxX + 2, y, w: colW - 4, h: ROW_H - 2, fill: colors[bestHead], alpha: 0.1 + 0.5 * Math.min(1, best) });
+      if (highContrast) {
+        // High contrast: text must stay readable, so a fainter fill and the head colour as an outline.
+        scene.add({ kind: 'rect', x: boxX + 2, y, w: colW - 4, h: ROW_H - 2, fill: colors[bestHead], alpha: 0.08 + 0.3 * Math.min(1, best) });
+        scene.add({ kind: 'rect', x: boxX + 2.5, y: y + 0.5, w: colW - 5, h: ROW_H - 3, fill: 'transparent', stroke: colors[bestHead] });
+      } else {
+        scene.add({ kind: 'rect', x: boxX + 2, y, w: colW - 4, h: ROW_H - 2, fill: colors[bestHead], alpha: 0.1 + 0.5 * Math.min(1, best) });
+      }
     }
   }
 
@@ -273,9 +321,11 @@ export class HeadView implements PanelView {
       if (leftFocused) scene.add({ kind: 'rect', x: x0 + 2, y: y - ROW_H / 2 + 1, w: colW - 4, h: ROW_H - 2, fill: theme.selection });
       if (rightFocused) scene.add({ kind: 'rect', x: x0 + colW + gap + 2, y: y - ROW_H / 2 + 1, w: colW - 4, h: ROW_H - 2, fill: theme.selection });
       if (query === i) scene.add({ kind: 'rect', x: x0 + 2, y: y - ROW_H / 2 + 1, w: colW - 4, h: ROW_H - 2, fill: 'transparent', stroke: theme.focus });
-      const color = theme.foreground;
-      scene.add({ kind: 'text', x: x0 + colW - 8, y, text, color, size: theme.fontSize, align: 'right', mono: true });
-      scene.add({ kind: 'text', x: x0 + colW + gap + 8, y, text, color, size: theme.fontSize, align: 'left', mono: true });
+      // Text on the selection colour uses its foreground (black on yellow in High Contrast).
+      const left = leftFocused ? theme.selectionForeground : theme.foreground;
+      const right = rightFocused ? theme.selectionForeground : theme.foreground;
+      scene.add({ kind: 'text', x: x0 + colW - 8, y, text, color: left, size: theme.fontSize, align: 'right', mono: true });
+      scene.add({ kind: 'text', x: x0 + colW + gap + 8, y, text, color: right, size: theme.fontSize, align: 'left', mono: true });
     }
   }
 
@@ -349,6 +399,21 @@ export class HeadView implements PanelView {
     this.pinnedKey = null;
     this.ctx.setQuery(next);
     if (next !== null) this.scrollIntoView(next);
+    this.ctx.announce(next === null ? 'No query token' : this.describeQuery(next));
+  }
+
+  /** What the lines of query q show, in words: its most attended keys (visible heads, or their mean). */
+  private describeQuery(q: number): string {
+    const store = this.ctx.store();
+    const layer = store?.peek(this.ctx.state.layer);
+    if (!store) return '';
+    const tok = JSON.stringify(store.tokens[q].text);
+    if (!layer) return `Query #${q} ${tok}; layer ${this.ctx.state.layer} is loading`;
+    const heads = this.visibleHeads();
+    const row = heads.length === 1 ? layer.row(heads[0], q) : layer.row(null, q);
+    const top = topKeys(row, q, 3).map((t) => `${JSON.stringify(store.tokens[t.key].text)} #${t.key} ${t.weight.toFixed(2)}`).join(', ');
+    const which = heads.length === 1 ? `head ${heads[0]}` : 'mean of heads';
+    return `Query #${q} ${tok}, layer ${this.ctx.state.layer}, ${which}: most attended ${top}`;
   }
 
   /** Scroll so that row i is visible (used when the query is set from elsewhere too). */

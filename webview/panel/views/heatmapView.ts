@@ -2,7 +2,7 @@
 // one head index through all layers ("by layer"). ◀ ▶ step along the browsing axis. The causal
 // mask is hatched; hovering a cell shows query, key and weight; clicking a row selects the query.
 import { labelToken, type LayerData } from '../data';
-import { el, fillRemainingHeight, type PanelContext, type PanelView } from '../context';
+import { el, fillRemainingHeight, hasFocus, type PanelContext, type PanelView } from '../context';
 import { fitCanvas, imageCanvas } from '../canvas';
 import { cssColorToRgb, weightColor } from '../colors';
 import { makeButton, makeSelect, type SelectControl } from '../controls';
@@ -33,6 +33,9 @@ export class HeatmapView implements PanelView {
   private cells: Cell[] = [];
   private pool: HTMLCanvasElement[] = [];
   private hoverCell: { q: number; k: number } | null = null;
+  /** Keyboard cursor: a cell (query row, key column) of the single heatmap, or a panel of the grid. */
+  private cursor = { q: 0, k: 0, panel: 0 };
+  private gridCols = 1;
 
   constructor(private readonly ctx: PanelContext) {
     this.element = el('div', 'view heatmap-view');
@@ -55,6 +58,8 @@ export class HeatmapView implements PanelView {
     this.canvas.addEventListener('mouseleave', () => { this.hoverCell = null; this.ctx.tooltip.hide(); });
     this.canvas.addEventListener('click', (e) => this.onClick(e));
     this.canvas.addEventListener('keydown', (e) => this.onKey(e));
+    this.canvas.addEventListener('focus', () => { this.announceCursor(); this.ctx.invalidate(); });
+    this.canvas.addEventListener('blur', () => this.ctx.invalidate());
   }
 
   reportedHead(): number | null {
@@ -94,6 +99,7 @@ export class HeatmapView implements PanelView {
     const store = this.ctx.store();
     if (!store) return false;
     this.syncControls();
+    if (this.ctx.state.query !== null) this.cursor.q = this.ctx.state.query;
     const height = fillRemainingHeight(this.box);
     const width = this.box.clientWidth;
     const g = fitCanvas(this.canvas, width, height);
@@ -101,11 +107,14 @@ export class HeatmapView implements PanelView {
     this.cells = cells;
     drawScene(g, scene, this.ctx.fonts(), true);
     this.drawCells(g, cells);
+    this.drawFrames(g, cells);
     this.drawSelection(g, cells);
+    if (hasFocus(this.canvas)) this.drawCursor(g, cells);
     const s = this.ctx.state;
     this.canvas.setAttribute('aria-label', s.heatmapLayout === 'grid'
-      ? `Grid of attention heatmaps (${cells.length} panels). Click one to open it.`
-      : `Attention heatmap, layer ${s.layer}, ${s.head === null ? 'mean of heads' : 'head ' + s.head}: rows are queries, columns keys; the masked upper triangle is hatched.`);
+      ? `Grid of attention heatmaps (${cells.length} panels). Click one to open it; arrow keys move between panels, Enter opens one.`
+      : `Attention heatmap, layer ${s.layer}, ${s.head === null ? 'mean of heads' : 'head ' + s.head}: rows are queries, columns keys; the masked upper triangle is hatched. ` +
+        'Arrow keys move a cell and read its weight; Enter selects the query row; Page Up and Page Down step through heads or layers.');
     return complete;
   }
 
@@ -159,6 +168,7 @@ export class HeatmapView implements PanelView {
     }
     const n = wanted.length;
     const { cols, size } = gridShape(n, width - 2 * MARGIN, height - 2 * MARGIN, 18, 10);
+    this.gridCols = cols;
     const usedW = cols * size + (cols - 1) * 10;
     const left = MARGIN + Math.max(0, (width - 2 * MARGIN - LEGEND_W - usedW) / 2);
     wanted.forEach((w, i) => {
@@ -244,6 +254,70 @@ export class HeatmapView implements PanelView {
     g.strokeRect(c.x - 1, c.y + q * cell - 0.5, Math.min(c.size, (q + 1) * cell) + 2, cell + 1);
   }
 
+  /** High contrast: a contrastBorder frame around each matrix (its dark colours meet a black background). */
+  private drawFrames(g: CanvasRenderingContext2D, cells: Cell[]): void {
+    const border = this.ctx.theme().contrastBorder;
+    if (!this.ctx.theme().highContrast || !border) return;
+    g.strokeStyle = border;
+    g.lineWidth = 1;
+    for (const c of cells) g.strokeRect(c.x - 0.5, c.y - 0.5, c.size + 1, c.size + 1);
+  }
+
+  /** The keyboard cursor: focus colour outside, background colour inside (visible on any weight colour). */
+  private drawCursor(g: CanvasRenderingContext2D, cells: Cell[]): void {
+    const theme = this.ctx.theme();
+    let x: number, y: number, w: number;
+    if (cells.length === 1) {
+      const c = cells[0];
+      const cell = c.size / c.T;
+      const { q, k } = this.clampCursor(c.T);
+      x = c.x + k * cell; y = c.y + q * cell; w = cell;
+    } else {
+      const c = cells[Math.min(this.cursor.panel, cells.length - 1)];
+      if (!c) return;
+      x = c.x; y = c.y; w = c.size;
+    }
+    g.lineWidth = 2;
+    g.strokeStyle = theme.focus;
+    g.strokeRect(x - 2, y - 2, w + 4, w + 4);
+    g.lineWidth = 1;
+    g.strokeStyle = theme.background;
+    g.strokeRect(x - 0.5, y - 0.5, w + 1, w + 1);
+  }
+
+  private clampCursor(T: number): { q: number; k: number } {
+    const q = Math.max(0, Math.min(T - 1, this.cursor.q));
+    const k = Math.max(0, Math.min(q, this.cursor.k));
+    this.cursor.q = q;
+    this.cursor.k = k;
+    return { q, k };
+  }
+
+  /** The tooltip of the cursor's cell or panel, for screen readers. */
+  private announceCursor(): void {
+    const store = this.ctx.store();
+    if (!store || this.cells.length === 0) return;
+    if (this.cells.length > 1) {
+      const c = this.cells[Math.min(this.cursor.panel, this.cells.length - 1)];
+      this.ctx.announce(`${this.describePanel(c)}. Enter opens it.`);
+      return;
+    }
+    const c = this.cells[0];
+    const { q, k } = this.clampCursor(c.T);
+    this.ctx.announce(this.describeCell(c, q, k).join('; '));
+  }
+
+  private describePanel(c: Cell): string {
+    return `Layer ${c.layer} · ${c.head === null ? 'mean of heads' : 'head ' + c.head}`;
+  }
+
+  private describeCell(c: Cell, q: number, k: number): string[] {
+    const store = this.ctx.store()!;
+    const qt = JSON.stringify(store.tokens[q].text), kt = JSON.stringify(store.tokens[k].text);
+    const weight = k > q ? 'masked (causal: the key comes after the query)' : `weight ${c.matrix[q * c.T + k].toFixed(4)}`;
+    return [`${qt} → ${kt}`, `query #${q} ${qt}`, `key #${k} ${kt}`, weight, this.describePanel(c).toLowerCase()];
+  }
+
   private hit(e: MouseEvent): { cell: Cell; q: number; k: number } | null {
     const r = this.canvas.getBoundingClientRect();
     const x = e.clientX - r.left, y = e.clientY - r.top;
@@ -262,10 +336,7 @@ export class HeatmapView implements PanelView {
     if (!h || !store) { this.ctx.tooltip.hide(); this.canvas.style.cursor = 'default'; return; }
     this.canvas.style.cursor = 'pointer';
     this.hoverCell = { q: h.q, k: h.k };
-    const qt = JSON.stringify(store.tokens[h.q].text), kt = JSON.stringify(store.tokens[h.k].text);
-    const where = `layer ${h.cell.layer} · ${h.cell.head === null ? 'mean of heads' : 'head ' + h.cell.head}`;
-    const weight = h.k > h.q ? 'masked (causal: the key comes after the query)' : `weight ${h.cell.matrix[h.q * h.cell.T + h.k].toFixed(4)}`;
-    this.ctx.tooltip.show(e.clientX, e.clientY, [`${qt} → ${kt}`, `query #${h.q} ${qt}`, `key #${h.k} ${kt}`, weight, where]);
+    this.ctx.tooltip.show(e.clientX, e.clientY, this.describeCell(h.cell, h.q, h.k));
   }
 
   private onClick(e: MouseEvent): void {
@@ -278,17 +349,59 @@ export class HeatmapView implements PanelView {
     this.ctx.setQuery(this.ctx.state.query === h.q ? null : h.q);
   }
 
+  /**
+   * One heatmap: ↑/↓ move the cursor row and select it as the query (as before), ←/→ move the key
+   * column, Enter toggles the query, Escape clears it. Grid: arrows move between panels, Enter opens
+   * one. Both: Page Up/Page Down step through heads (by block) or layers (by layer).
+   */
   private onKey(e: KeyboardEvent): void {
     const store = this.ctx.store();
     if (!store) return;
-    const q = this.ctx.state.query;
-    if (e.key === 'ArrowLeft') this.step(-1);
-    else if (e.key === 'ArrowRight') this.step(1);
-    else if (e.key === 'ArrowDown') this.ctx.setQuery(q === null ? 0 : Math.min(store.T - 1, q + 1));
-    else if (e.key === 'ArrowUp') this.ctx.setQuery(q === null ? store.T - 1 : Math.max(0, q - 1));
-    else if (e.key === 'Escape') this.ctx.setQuery(null);
-    else return;
+    if (e.key === 'PageUp' || e.key === 'PageDown') {
+      this.step(e.key === 'PageUp' ? -1 : 1);
+    } else if (this.cells.length > 1) {
+      if (!this.onGridKey(e.key)) return;
+    } else if (!this.onCellKey(e.key, store.T)) {
+      return;
+    }
     e.preventDefault();
+    this.ctx.invalidate();
+    requestAnimationFrame(() => this.announceCursor());
+  }
+
+  private onGridKey(key: string): boolean {
+    const n = this.cells.length, cols = this.gridCols;
+    const i = Math.min(this.cursor.panel, n - 1);
+    if (key === 'ArrowRight') this.cursor.panel = Math.min(n - 1, i + 1);
+    else if (key === 'ArrowLeft') this.cursor.panel = Math.max(0, i - 1);
+    else if (key === 'ArrowDown') this.cursor.panel = i + cols < n ? i + cols : i;
+    else if (key === 'ArrowUp') this.cursor.panel = i - cols >= 0 ? i - cols : i;
+    else if (key === 'Home') this.cursor.panel = 0;
+    else if (key === 'End') this.cursor.panel = n - 1;
+    else if (key === 'Enter' || key === ' ') {
+      const c = this.cells[i];
+      this.ctx.update({ heatmapLayout: 'single', layer: c.layer, head: c.head });
+    } else return false;
+    return true;
+  }
+
+  private onCellKey(key: string, T: number): boolean {
+    const q = this.ctx.state.query;
+    const c = this.clampCursor(T);
+    if (key === 'ArrowDown' || key === 'ArrowUp') {
+      const from = q ?? (key === 'ArrowDown' ? -1 : T);
+      const next = Math.max(0, Math.min(T - 1, from + (key === 'ArrowDown' ? 1 : -1)));
+      this.cursor.q = next;
+      this.cursor.k = Math.min(c.k, next);
+      this.ctx.setQuery(next);
+    } else if (key === 'ArrowRight') this.cursor.k = Math.min(c.q, c.k + 1);
+    else if (key === 'ArrowLeft') this.cursor.k = Math.max(0, c.k - 1);
+    else if (key === 'Home') this.cursor.k = 0;
+    else if (key === 'End') this.cursor.k = c.q;
+    else if (key === 'Enter' || key === ' ') this.ctx.setQuery(q === c.q ? null : c.q);
+    else if (key === 'Escape') this.ctx.setQuery(null);
+    else return false;
+    return true;
   }
 
   private exportScene(): Scene {

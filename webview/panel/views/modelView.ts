@@ -1,6 +1,6 @@
 // Model view: a grid of layers × heads thumbnails ([L, H, S, S] u8 from the host), drawn from one
 // atlas image with putImageData. Clicking a thumbnail opens that layer/head in the heatmap view.
-import { el, fillRemainingHeight, type PanelContext, type PanelView } from '../context';
+import { el, fillRemainingHeight, hasFocus, type PanelContext, type PanelView } from '../context';
 import { fitCanvas, imageCanvas } from '../canvas';
 import { cssColorToRgb, WEIGHT_LUT, weightIndex } from '../colors';
 import { addMatrixToScene } from '../heatmapImage';
@@ -24,6 +24,8 @@ export class ModelView implements PanelView {
   private atlas: HTMLCanvasElement | undefined;
   private atlasKey = '';
   private layout: Layout = { cell: 0, x0: 0, y0: 0 };
+  /** Keyboard cursor (layer, head); starts at the heatmap's layer and head. */
+  private cursor: { layer: number; head: number } | null = null;
 
   constructor(private readonly ctx: PanelContext) {
     this.element = el('div', 'view model-view');
@@ -38,6 +40,9 @@ export class ModelView implements PanelView {
     this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
     this.canvas.addEventListener('mouseleave', () => this.ctx.tooltip.hide());
     this.canvas.addEventListener('click', (e) => this.onClick(e));
+    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
+    this.canvas.addEventListener('focus', () => { this.announceCursor(); this.ctx.invalidate(); });
+    this.canvas.addEventListener('blur', () => this.ctx.invalidate());
   }
 
   reportedHead(): number | null {
@@ -102,7 +107,8 @@ export class ModelView implements PanelView {
     const g = fitCanvas(this.canvas, width - (height > viewH ? 14 : 0), height);
     const scene = this.labelsScene(width, height, store.L, store.H, thumbs === undefined);
     drawScene(g, scene, this.ctx.fonts(), true);
-    this.canvas.setAttribute('aria-label', `Model view: ${store.L} layers by ${store.H} heads of attention thumbnails. Click one to open its heatmap.`);
+    this.canvas.setAttribute('aria-label', `Model view: ${store.L} layers by ${store.H} heads of attention thumbnails. ` +
+      'Click one to open its heatmap; arrow keys move between thumbnails and read their statistics, Enter opens one.');
     if (!thumbs) return false;
     const atlas = this.buildAtlas(thumbs.size, thumbs.data, store.L, store.H);
     const S = thumbs.size;
@@ -114,7 +120,95 @@ export class ModelView implements PanelView {
       }
     }
     this.drawFocus(g);
+    this.drawFrames(g, store.L, store.H);
+    if (hasFocus(this.canvas)) this.drawCursor(g);
     return true;
+  }
+
+  /** High contrast: a contrastBorder frame around every thumbnail. */
+  private drawFrames(g: CanvasRenderingContext2D, L: number, H: number): void {
+    const theme = this.ctx.theme();
+    if (!theme.highContrast || !theme.contrastBorder) return;
+    g.strokeStyle = theme.contrastBorder;
+    g.lineWidth = 1;
+    const c = this.layout.cell;
+    for (let l = 0; l < L; l++) {
+      for (let h = 0; h < H; h++) {
+        const { x, y } = this.cellOrigin(l, h);
+        g.strokeRect(x - 0.5, y - 0.5, c + 1, c + 1);
+      }
+    }
+  }
+
+  /** The keyboard cursor: a dashed ring in the focus colour, outside the selection ring. */
+  private drawCursor(g: CanvasRenderingContext2D): void {
+    const cur = this.currentCursor();
+    if (!cur) return;
+    const { x, y } = this.cellOrigin(cur.layer, cur.head);
+    g.save();
+    g.strokeStyle = this.ctx.theme().focus;
+    g.lineWidth = 2;
+    g.setLineDash([4, 2]);
+    g.strokeRect(x - 3.5, y - 3.5, this.layout.cell + 7, this.layout.cell + 7);
+    g.restore();
+  }
+
+  private currentCursor(): { layer: number; head: number } | null {
+    const store = this.ctx.store();
+    if (!store) return null;
+    const s = this.ctx.state;
+    const cur = this.cursor ?? { layer: s.layer, head: s.head ?? 0 };
+    this.cursor = { layer: Math.min(store.L - 1, cur.layer), head: Math.min(store.H - 1, cur.head) };
+    return this.cursor;
+  }
+
+  private describe(layer: number, head: number): string[] {
+    const store = this.ctx.store()!;
+    const self = store.flow[(layer * store.H + head) * 2];
+    const prev = store.flow[(layer * store.H + head) * 2 + 1];
+    return [`Layer ${layer} · head ${head}`, `self ${self.toFixed(3)} · previous token ${prev.toFixed(3)}`];
+  }
+
+  private announceCursor(): void {
+    const cur = this.currentCursor();
+    if (cur) this.ctx.announce(`${this.describe(cur.layer, cur.head).join('; ')}. Enter opens the heatmap.`);
+  }
+
+  /** Arrows move the cursor over the layers × heads grid; Enter or Space opens that heatmap. */
+  private onKey(e: KeyboardEvent): void {
+    const store = this.ctx.store();
+    const cur = this.currentCursor();
+    if (!store || !cur) return;
+    const { layer, head } = cur;
+    if (e.key === 'ArrowRight') cur.head = Math.min(store.H - 1, head + 1);
+    else if (e.key === 'ArrowLeft') cur.head = Math.max(0, head - 1);
+    else if (e.key === 'ArrowDown') cur.layer = Math.min(store.L - 1, layer + 1);
+    else if (e.key === 'ArrowUp') cur.layer = Math.max(0, layer - 1);
+    else if (e.key === 'Home') cur.head = 0;
+    else if (e.key === 'End') cur.head = store.H - 1;
+    else if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      this.open(layer, head);
+      return;
+    } else return;
+    e.preventDefault();
+    this.scrollIntoView(cur.layer);
+    this.announceCursor();
+    this.ctx.invalidate();
+  }
+
+  /** Keep the cursor's row visible when the grid scrolls. */
+  private scrollIntoView(layer: number): void {
+    const { y } = this.cellOrigin(layer, 0);
+    const box = this.box;
+    if (y - 8 < box.scrollTop) box.scrollTop = y - 8;
+    else if (y + this.layout.cell + 8 > box.scrollTop + box.clientHeight) box.scrollTop = y + this.layout.cell + 8 - box.clientHeight;
+  }
+
+  private open(layer: number, head: number): void {
+    this.ctx.tooltip.hide();
+    this.ctx.update({ layer, head, heatmapLayout: 'single' });
+    this.ctx.showTab('heatmap');
   }
 
   private cellOrigin(l: number, h: number): { x: number; y: number } {
@@ -170,19 +264,14 @@ export class ModelView implements PanelView {
     const hit = this.hit(e);
     this.canvas.style.cursor = hit ? 'pointer' : 'default';
     if (!hit) { this.ctx.tooltip.hide(); return; }
-    const store = this.ctx.store()!;
-    const self = store.flow[(hit.layer * store.H + hit.head) * 2];
-    const prev = store.flow[(hit.layer * store.H + hit.head) * 2 + 1];
-    this.ctx.tooltip.show(e.clientX, e.clientY, [`Layer ${hit.layer} · head ${hit.head}`,
-      `self ${self.toFixed(3)} · previous token ${prev.toFixed(3)}`, 'click to open the heatmap']);
+    this.ctx.tooltip.show(e.clientX, e.clientY, [...this.describe(hit.layer, hit.head), 'click to open the heatmap']);
   }
 
   private onClick(e: MouseEvent): void {
     const hit = this.hit(e);
     if (!hit) return;
-    this.ctx.tooltip.hide();
-    this.ctx.update({ layer: hit.layer, head: hit.head, heatmapLayout: 'single' });
-    this.ctx.showTab('heatmap');
+    this.cursor = { ...hit };
+    this.open(hit.layer, hit.head);
   }
 
   exportPng(): string {

@@ -24,6 +24,8 @@ export class TokensView implements PanelView {
   private readonly tbody: HTMLTableSectionElement;
   private renderedKey = '';
   private rows: RowData[] = [];
+  /** The row that holds the table's single Tab stop (roving tabindex). */
+  private activeRow = 0;
 
   constructor(private readonly ctx: PanelContext) {
     this.element = el('div', 'view tokens-view');
@@ -45,9 +47,33 @@ export class TokensView implements PanelView {
     this.box.append(this.table);
     this.element.append(bar, this.box);
     this.tbody.addEventListener('click', (e) => this.onRowActivate(e));
-    this.tbody.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.onRowActivate(e); }
-    });
+    this.tbody.addEventListener('keydown', (e) => this.onKey(e));
+    this.table.setAttribute('aria-label', 'Tokens: top attended keys and predictions. Up and down arrows move between rows, Enter selects the query.');
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.onRowActivate(e); return; }
+    const rows = this.tbody.rows;
+    const row = (e.target as HTMLElement).closest('tr');
+    const i = row ? Number(row.dataset.index) : NaN;
+    if (!Number.isInteger(i) || rows.length === 0) return;
+    let next: number;
+    if (e.key === 'ArrowDown') next = Math.min(rows.length - 1, i + 1);
+    else if (e.key === 'ArrowUp') next = Math.max(0, i - 1);
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = rows.length - 1;
+    else if (e.key === 'Escape') { this.ctx.setQuery(null); e.preventDefault(); return; }
+    else return;
+    e.preventDefault();
+    this.setActiveRow(next);
+    rows[next].focus();
+  }
+
+  private setActiveRow(i: number): void {
+    const rows = this.tbody.rows;
+    if (rows[this.activeRow]) rows[this.activeRow].tabIndex = -1;
+    this.activeRow = Math.max(0, Math.min(rows.length - 1, i));
+    if (rows[this.activeRow]) rows[this.activeRow].tabIndex = 0;
   }
 
   reportedHead(): number | null {
@@ -58,6 +84,7 @@ export class TokensView implements PanelView {
     const row = (e.target as HTMLElement).closest('tr');
     const i = row ? Number(row.dataset.index) : NaN;
     if (!Number.isInteger(i)) return;
+    this.setActiveRow(i);
     this.ctx.setQuery(this.ctx.state.query === i ? null : i);
   }
 
@@ -88,9 +115,15 @@ export class TokensView implements PanelView {
     const key = `${store.id}|${s.layer}|${s.head}|${layer.encoding}`;
     if (key !== this.renderedKey) {
       this.renderedKey = key;
+      const hadFocus = this.tbody.contains(document.activeElement);
       this.rows = this.computeRows(store, layer);
       this.tbody.replaceChildren(...this.rows.map((r) => this.rowElement(r)));
+      this.activeRow = Math.min(this.activeRow, this.rows.length - 1);
+      this.tbody.rows[this.activeRow]?.setAttribute('tabindex', '0');
+      if (hadFocus) this.tbody.rows[this.activeRow]?.focus();
     }
+    // The Tab stop follows the query unless focus is already in the table.
+    if (s.query !== null && s.query !== this.activeRow && !this.tbody.contains(document.activeElement)) this.setActiveRow(s.query);
     this.markSelected();
     return true;
   }
@@ -98,7 +131,7 @@ export class TokensView implements PanelView {
   private rowElement(r: RowData): HTMLTableRowElement {
     const tr = el('tr');
     tr.dataset.index = String(r.index);
-    tr.tabIndex = 0;
+    tr.tabIndex = -1;
     tr.append(el('td', 'num', String(r.index)), el('td', 'tok', r.token));
     const att = el('td', 'attended');
     for (const a of r.attended) {

@@ -1,6 +1,6 @@
 // Charts 3 and 6: the layer × position heatmap of mean norms and the layer × head heatmap of a head statistic.
 import { HEAD_STAT_NAMES } from '../../../src/engine/types';
-import type { ChartDef, ChartInput, BuiltChart } from '../chart';
+import type { ChartDef, ChartInput, BuiltChart, KeyGrid } from '../chart';
 import { STAT_LABELS, emptyScene, profileChartCsv } from '../chart';
 import { magma } from '../colormap';
 import type { Frame } from '../plot';
@@ -25,6 +25,24 @@ function gridCells(frame: Frame, values: (number | null)[][], color: (v: number)
     });
   });
   return prims;
+}
+
+/** Cells of a heatmap frame for the keyboard: row = y index, column = x index. */
+function cellKeys(frame: Frame, rows: number, cols: number): KeyGrid {
+  return {
+    rows, cols,
+    point: (r, c) => [frame.x(c), frame.y(r)],
+    box: (r, c) => {
+      const x0 = frame.x(c - 0.5), y0 = frame.y(r + 0.5);
+      return { x: x0, y: y0, w: frame.x(c + 0.5) - x0, h: frame.y(r - 0.5) - y0 };
+    },
+  };
+}
+
+/** High contrast: a contrastBorder frame around the plot (magma's dark end meets a black background). */
+function contrastFrame(frame: Frame, theme: ChartInput['theme']): Prim[] {
+  if (!theme.highContrast || !theme.contrastBorder) return [];
+  return [{ k: 'rect', x: frame.left - 0.5, y: frame.top - 0.5, w: frame.width + 1, h: frame.height + 1, stroke: theme.contrastBorder, lineWidth: 1 }];
 }
 
 function scaled(lo: number, hi: number): (v: number) => string {
@@ -62,12 +80,13 @@ function buildPositionHeatmap(input: ChartInput): BuiltChart {
   const { frame } = axes;
   const cb = colorBar(frame.left, scene.height - 16, frame.width, magma, fromColourSpace(lo), fromColourSpace(hi),
     `Mean norm${log ? ', log colour' : ''} (p${input.climPercentiles[0]}–p${input.climPercentiles[1]})`, theme);
-  scene.prims = [...gridCells(frame, colourGrid, scaled(lo, hi), theme.masked), ...axes.over, ...cb];
+  scene.prims = [...gridCells(frame, colourGrid, scaled(lo, hi), theme.masked), ...axes.over, ...contrastFrame(frame, theme), ...cb];
   return {
     scene,
     csv: profileChartCsv(input.result, 'heatmap', input.includeFirst),
     summary: `Mean attention-output norm for ${L} layers by ${P} token positions; colour limits ${fmt(fromColourSpace(lo))} to ${fmt(fromColourSpace(hi))}` +
-      ` (percentiles ${input.climPercentiles[0]}–${input.climPercentiles[1]}${log ? ', log colour scale' : ''}).`,
+      ` (percentiles ${input.climPercentiles[0]}–${input.climPercentiles[1]}${log ? ', log colour scale' : ''}). Arrow keys read the cells.`,
+    keys: cellKeys(frame, L, P),
     hit(x, y) {
       const l = Math.round(frame.y.invert(y));
       const p = Math.round(frame.x.invert(x));
@@ -101,11 +120,12 @@ function buildHeadHeatmap(input: ChartInput): BuiltChart {
     prims.push({ k: 'rect', x: x0 + 1, y: y0 + 1, w: frame.x(sel.head + 0.5) - x0 - 2, h: frame.y(sel.layer - 0.5) - y0 - 2, stroke: theme.foreground, lineWidth: 2 });
   }
   const cb = colorBar(frame.left, scene.height - 16, frame.width, magma, lo, hi, STAT_LABELS[stat], theme);
-  scene.prims = [...prims, ...axes.over, ...cb];
+  scene.prims = [...prims, ...axes.over, ...contrastFrame(frame, theme), ...cb];
   return {
     scene,
     csv: profileChartCsv(input.result, 'heads', input.includeFirst),
-    summary: `${STAT_LABELS[stat]} of ${L} × ${H} heads; click a cell to open that head.`,
+    summary: `${STAT_LABELS[stat]} of ${L} × ${H} heads; click a cell to open that head (arrow keys read the cells, Enter opens one).`,
+    keys: cellKeys(frame, L, H),
     hit(x, y) {
       const l = Math.round(frame.y.invert(y));
       const h = Math.round(frame.x.invert(x));

@@ -1,5 +1,5 @@
 // Charts 1, 2, 4 and 5: per-layer magnitude distributions, means, position regression and autoregression.
-import type { ChartDef, ChartInput, BuiltChart, Hit } from '../chart';
+import type { ChartDef, ChartInput, BuiltChart, Hit, KeyGrid } from '../chart';
 import { emptyScene, nearestIndex, profileChartCsv, toCsv } from '../chart';
 import { layerColors, plasma } from '../colormap';
 import type { Frame, Marker } from '../plot';
@@ -24,6 +24,15 @@ function layerHit(frame: Frame, layers: number, x: number, y: number, describe: 
   if (y < frame.top - 6 || y > frame.top + frame.height + 6) return null;
   const l = nearestIndex(x, frame.x.invert, layers);
   return l === null ? null : { lines: [`layer ${l}`, ...describe(l)] };
+}
+
+/** Keyboard points of a per-layer chart: one row, a column per layer at the plot's middle height. */
+function layerKeys(frame: Frame, layers: number): KeyGrid {
+  return {
+    rows: 1, cols: layers,
+    point: (_r, l) => [frame.x(l), frame.top + frame.height / 2],
+    box: (_r, l) => ({ x: frame.x(l) - 6, y: frame.top, w: 12, h: frame.height }),
+  };
 }
 
 function buildDistribution(input: ChartInput): BuiltChart {
@@ -101,6 +110,7 @@ function buildMean(input: ChartInput): BuiltChart {
     csv: profileChartCsv(input.result, 'mean', input.includeFirst),
     summary: `Mean log norm per layer, from ${fmt(mean[0])} (layer 0) to ${fmt(mean[L - 1])} (layer ${L - 1}).`,
     hit: (x, y) => layerHit(frame, L, x, y, (l) => [`mean ${fmt(mean[l])}`, `sd ${fmt(sd[l])}`]),
+    keys: layerKeys(frame, L),
   };
 }
 
@@ -173,6 +183,7 @@ function buildLayerSeries(input: ChartInput, values: number[], label: string, ki
     csv: toCsv(['layer', csvName], values.map((v, l) => [l, v])),
     summary: `${label} per layer.`,
     hit: (x, y) => layerHit(frame, L, x, y, (l) => [`${label} ${fmt(values[l], 4)}`]),
+    keys: layerKeys(frame, L),
   };
 }
 
@@ -205,6 +216,7 @@ function buildAutoregression(input: ChartInput): BuiltChart {
     csv: profileChartCsv(input.result, 'autoregression', input.includeFirst),
     summary: `Autoregression of log norms on the previous two tokens' log norms, per layer.`,
     hit: (x, y) => layerHit(frame, L, x, y, (l) => [`β1 (t−1) ${fmt(beta1[l], 4)}`, `β2 (t−2) ${fmt(beta2[l], 4)}`, `β0 ${fmt(beta0[l], 4)}`]),
+    keys: layerKeys(frame, L),
   };
 }
 
