@@ -258,3 +258,282 @@ test('panel restores persisted state and survives a light theme switch', async (
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+// ---- Accessibility: High Contrast themes and keyboard operation
+
+/** rgb() string of a CSS colour as the browser computes it. */
+async function computedColor(page: Page, css: string): Promise<string> {
+  return page.evaluate((c) => {
+    const probe = document.createElement('div');
+    probe.style.color = c;
+    document.body.append(probe);
+    const rgb = getComputedStyle(probe).color;
+    probe.remove();
+    return rgb;
+  }, css);
+}
+
+/** Pixels of a canvas within `tol` of an exact colour (e.g. the contrast border). */
+async function colorPixels(page: Page, selector: string, rgb: [number, number, number], tol = 8): Promise<number> {
+  return page.evaluate(([sel, c, t]) => {
+    const canvas = document.querySelector(sel as string) as HTMLCanvasElement;
+    const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const [r, g, b] = c as number[];
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - r) <= (t as number) && Math.abs(d[i + 1] - g) <= (t as number) && Math.abs(d[i + 2] - b) <= (t as number)) n++;
+    return n;
+  }, [selector, rgb, tol] as const);
+}
+
+/**
+ * What has keyboard focus (through shadow roots) and whether it shows a focus ring: the focused
+ * element, or an element inside its shadow tree, has an outline or border in the focusBorder colour.
+ */
+async function focused(page: Page): Promise<{ what: string; ring: boolean }> {
+  return page.evaluate(() => {
+    const host = document.activeElement as HTMLElement | null;
+    if (!host || host === document.body) return { what: 'body', ring: false };
+    const focusBorder = (() => {
+      const probe = document.createElement('div');
+      probe.style.color = 'var(--vscode-focusBorder)';
+      document.body.append(probe);
+      const c = getComputedStyle(probe).color;
+      probe.remove();
+      return c;
+    })();
+    const candidates = [host, ...(host.shadowRoot ? Array.from(host.shadowRoot.querySelectorAll('*')) : [])];
+    const ring = candidates.some((e) => {
+      const cs = getComputedStyle(e);
+      const outline = cs.outlineStyle !== 'none' && Number.parseFloat(cs.outlineWidth) >= 1 && cs.outlineColor === focusBorder;
+      const border = cs.borderTopStyle !== 'none' && Number.parseFloat(cs.borderTopWidth) >= 1 && cs.borderTopColor === focusBorder;
+      return outline || border;
+    });
+    const cls = typeof host.className === 'string' && host.className ? '.' + host.className.split(' ')[0] : '';
+    const tab = host.dataset.tab ? `[${host.dataset.tab}]` : '';
+    return { what: host.tagName.toLowerCase() + cls + tab, ring };
+  });
+}
+
+const liveText = (page: Page) => page.textContent('.live-region').then((t) => t ?? '');
+const harnessState = <T>(page: Page) => page.evaluate(() => window.__harness.state) as Promise<T>;
+
+for (const theme of ['hc-dark', 'hc-light'] as const) {
+  test(`panel in ${theme === 'hc-dark' ? 'High Contrast' : 'High Contrast Light'}: every view draws, borders, selection colours, focus rings`, async () => {
+    const { page, errors } = await openHarness(browser!, server!.url, { T, L, H, theme });
+    await waitForPosted(page, 'ready');
+    await page.waitForSelector('.token-strip .token');
+    const vars = await page.evaluate(() => {
+      const s = getComputedStyle(document.documentElement);
+      return ['--vscode-contrastBorder', '--vscode-contrastActiveBorder', '--vscode-focusBorder', '--vscode-editor-selectionForeground', '--vscode-button-background']
+        .map((n) => s.getPropertyValue(n).trim());
+    });
+    assert.ok(vars[0] && vars[1] && vars[2] && vars[3], `the ${theme} variables are set: ${vars.join(', ')}`);
+    if (theme === 'hc-dark') assert.equal(vars[4], '', 'button.background is null in High Contrast: not set, as in VS Code');
+    const contrast = await computedColor(page, vars[0]);
+
+    // Every view draws on its canvas (the tokens view is a table).
+    await expectInk(page, '.head-canvas', 2000, `${theme}: head view`);
+    for (const [tab, canvas] of [['model', '.model-canvas'], ['heatmap', '.heatmap-canvas'], ['flow', '.flow-canvas']] as const) {
+      await showTab(page, tab);
+      await expectInk(page, canvas, 2000, `${theme}: ${tab}`);
+    }
+    // Heatmaps and thumbnails get a contrast-border frame (their dark colours meet the background).
+    const [r, g, b] = contrast.match(/\d+/g)!.map(Number);
+    await showTab(page, 'model');
+    await page.waitForFunction(() => performance.getEntriesByName('attention-panel:model:firstPaint').length > 0);
+    await expectInk(page, '.model-canvas', 2000, `${theme}: model view before the frame check`);
+    assert.ok(await colorPixels(page, '.model-canvas', [r, g, b]) > 4 * L * H * 10, 'every thumbnail is framed in contrastBorder');
+    await showTab(page, 'tokens');
+    await page.waitForSelector('.tokens-table tbody tr');
+    assert.equal(await page.$$eval('.tokens-table tbody tr', (rows) => rows.length), T);
+
+    // Borders where High Contrast needs them: the token strip and chips use contrastBorder.
+    assert.equal(await page.$eval('.token-strip', (e) => getComputedStyle(e).borderTopColor), contrast);
+    assert.equal(await page.$eval('.chip', (e) => getComputedStyle(e).outlineColor), contrast);
+    // The selected tab is outlined in contrastActiveBorder.
+    const active = await computedColor(page, vars[1]);
+    await page.waitForSelector('vscode-tab-header[data-tab="tokens"][aria-selected="true"]');
+    const tabOutline = await page.$eval('vscode-tab-header[aria-selected="true"]', (e) => { const cs = getComputedStyle(e); return [cs.outlineStyle, cs.outlineColor]; });
+    assert.deepEqual(tabOutline, ['solid', active], 'the active tab has a solid contrastActiveBorder outline');
+
+    // The selected token: text in editor.selectionForeground on editor.selectionBackground.
+    await page.evaluate(() => window.__harness.send({ type: 'selectQuery', analysisId: 1, query: 4 }));
+    await page.waitForSelector('.token-strip .token[data-index="4"].selected');
+    const selFg = await computedColor(page, vars[3]);
+    assert.equal(await page.$eval('.token-strip .token.selected', (e) => getComputedStyle(e).color), selFg);
+    assert.equal(await page.$eval('.tokens-table tr.selected td.tok', (e) => getComputedStyle(e).color), selFg);
+    assert.notEqual(await page.$eval('.tokens-table tr.selected .chip', (e) => getComputedStyle(e).color), selFg, 'chips in the selected row keep their own text colour');
+
+    // Focus rings in the focusBorder colour: the token strip and a canvas.
+    await page.focus('.token-strip .token[tabindex="0"]');
+    await page.keyboard.press('ArrowRight');
+    let f = await focused(page);
+    assert.ok(f.what.startsWith('span.token') && f.ring, `focused token has a focus ring (${JSON.stringify(f)})`);
+    await showTab(page, 'heatmap');
+    await page.focus('.heatmap-canvas');
+    await page.keyboard.press('ArrowUp');
+    f = await focused(page);
+    assert.ok(f.what.startsWith('canvas') && f.ring, `focused canvas has a focus ring (${JSON.stringify(f)})`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
+test('keyboard: Tab reaches every control with a visible focus ring', async () => {
+  const { page, errors } = await openHarness(browser!, server!.url, { T, L, H, theme: 'dark' });
+  await waitForPosted(page, 'ready');
+  await page.waitForFunction(() => performance.getEntriesByName('attention-panel:head:firstPaint').length > 0, undefined, { timeout: 15_000 });
+  const reached: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    if (f.what === 'body') break;
+    assert.ok(f.ring, `Tab stop ${i} (${f.what}) shows a focus ring`);
+    reached.push(f.what);
+  }
+  for (const want of ['vscode-checkbox', 'vscode-button', 'span.token', 'vscode-single-select', 'vscode-tab-header', 'button.head-toggle', 'canvas.head-canvas']) {
+    assert.ok(reached.some((w) => w.startsWith(want)), `${want} is reachable with Tab (reached: ${reached.join(', ')})`);
+  }
+  assert.equal(reached.filter((w) => w.startsWith('span.token')).length, 1, 'the token strip is one Tab stop');
+  assert.equal(reached.filter((w) => w.startsWith('button.head-toggle')).length, 1, 'the head chips are one Tab stop');
+  // Every canvas says what it shows.
+  for (const tab of ['head', 'model', 'heatmap', 'flow'] as const) {
+    await showTab(page, tab);
+    await page.waitForSelector(`.${tab}-canvas[aria-label]`);
+    const label = await page.getAttribute(`.${tab}-canvas`, 'aria-label');
+    assert.ok(label && label.length > 40, `${tab} canvas has a descriptive aria-label: ${label}`);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('keyboard: token strip, head chips and every view are operable without a mouse', async () => {
+  const { page, errors } = await openHarness(browser!, server!.url, { T, L, H, theme: 'dark' });
+  await waitForPosted(page, 'ready');
+  await page.waitForFunction(() => performance.getEntriesByName('attention-panel:head:firstPaint').length > 0, undefined, { timeout: 15_000 });
+  type S = { query: number | null; visibleHeads: number[] | null; layer: number; head: number | null; tab: string; heatmapLayout: string };
+
+  // Token strip: arrows move the query token, Enter toggles it, End/Home jump, Escape clears.
+  await page.focus('.token-strip .token[tabindex="0"]');
+  let since = (await posted(page)).length;
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => (window.__harness.state as { query?: number }).query === 3);
+  assert.deepEqual((await posted(page)).slice(since).filter((m) => m.type === 'queryChanged').map((m) => (m as { query: number }).query), [1, 2, 3]);
+  assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.index), '3', 'focus moves with the query');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => (window.__harness.state as { query?: number | null }).query === null);
+  await page.keyboard.press(' ');
+  await page.waitForFunction(() => (window.__harness.state as { query?: number | null }).query === 3);
+  await page.keyboard.press('End');
+  await page.waitForFunction((t) => (window.__harness.state as { query?: number }).query === t - 1, T);
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => (window.__harness.state as { query?: number | null }).query === null);
+  await page.keyboard.press('Home');
+  await page.waitForFunction(() => (window.__harness.state as { query?: number }).query === 0);
+  // The Tab stop stays on the query token: Shift+Tab away and Tab back lands on it.
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.index), '1');
+
+  // Head chips: ←/→ move between chips, Space toggles (focus stays), Shift+Enter shows only that head.
+  await page.focus('.head-toggle[tabindex="0"]');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.head), '1');
+  await page.keyboard.press(' ');
+  await page.waitForFunction(() => JSON.stringify((window.__harness.state as { visibleHeads?: number[] }).visibleHeads) === '[0,2,3]');
+  assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.head), '1', 'focus survives the toggle');
+  await page.waitForSelector('.head-toggle[data-head="1"][aria-pressed="false"]');
+  assert.match(await liveText(page), /Head 1 hidden/);
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Shift+Enter');
+  await page.waitForFunction(() => JSON.stringify((window.__harness.state as { visibleHeads?: number[] }).visibleHeads) === '[2]');
+
+  // Head view canvas: ↓ moves the query and reads its most attended keys (of the one visible head).
+  await page.focus('.token-strip .token[tabindex="0"]');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => (window.__harness.state as { query?: number | null }).query === null);
+  await page.focus('.head-canvas');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => (window.__harness.state as { query?: number }).query === 0);
+  await page.waitForFunction(() => /Query #0 "The", layer 0, head 2: most attended "The" #0 1\.00/.test(document.querySelector('.live-region')?.textContent ?? ''));
+
+  // Heatmap: ↑/↓ move the query row, ←/→ the key column; each move reads query, key and weight.
+  await showTab(page, 'heatmap');
+  await expectInk(page, '.heatmap-canvas', 5000, 'the heatmap is drawn before keyboard use');
+  await page.focus('.heatmap-canvas');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => (window.__harness.state as { query?: number }).query === 2);
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => /key #1 " dog"; weight 0\.\d{4}/.test(document.querySelector('.live-region')?.textContent ?? ''));
+  assert.match(await liveText(page), /query #2 " on"/);
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => /key #2 /.test(document.querySelector('.live-region')?.textContent ?? ''), undefined, { timeout: 5000 });
+  // The cursor cannot go past the diagonal (keys after the query are masked).
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => /key #2 /.test(document.querySelector('.live-region')?.textContent ?? ''));
+  const headBefore = (await harnessState<S>(page)).head;
+  await page.keyboard.press('PageDown');
+  await page.waitForFunction((h) => (window.__harness.state as { head?: number | null }).head !== h, headBefore);
+
+  // Model view: arrows move over layers × heads and read self/previous attention; Enter opens the heatmap.
+  await showTab(page, 'model');
+  await page.waitForFunction(() => performance.getEntriesByName('attention-panel:model:firstPaint').length > 0, undefined, { timeout: 15_000 });
+  await page.focus('.model-canvas');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => /Layer 1 · head 1; self \d\.\d{3}/.test(document.querySelector('.live-region')?.textContent ?? ''));
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => (window.__harness.state as { tab?: string }).tab === 'heatmap');
+  const opened = await harnessState<S>(page);
+  assert.equal(opened.layer, 1);
+  assert.equal(opened.head, 1);
+  assert.equal(opened.heatmapLayout, 'single');
+
+  // Heatmap grid: arrows move between panels, Enter opens one.
+  await page.evaluate(() => {
+    const select = document.querySelector('.heatmap-view vscode-single-select') as HTMLElement & { value: string };
+    select.value = 'grid';
+    select.dispatchEvent(new Event('change'));
+  });
+  await page.waitForFunction(() => (window.__harness.state as { heatmapLayout?: string }).heatmapLayout === 'grid');
+  await page.waitForFunction(() => document.querySelector('.heatmap-canvas')?.getAttribute('aria-label')?.startsWith('Grid of attention heatmaps'));
+  await page.focus('.heatmap-canvas');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => /head 1\. Enter opens it/.test(document.querySelector('.live-region')?.textContent ?? ''));
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => (window.__harness.state as { heatmapLayout?: string }).heatmapLayout === 'single');
+  assert.equal((await harnessState<S>(page)).head, 1);
+
+  // Flow: ←/→ select a layer and read its values.
+  await showTab(page, 'flow');
+  await page.focus('.flow-canvas');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => (window.__harness.state as { layer?: number }).layer === 1);
+  await page.waitForFunction(() => /Layer 1; self: mean \d\.\d{3}/.test(document.querySelector('.live-region')?.textContent ?? ''));
+
+  // Tokens table: one Tab stop, ↑/↓ move between rows, Enter selects the query.
+  await showTab(page, 'tokens');
+  await page.waitForSelector('.tokens-table tbody tr');
+  assert.equal(await page.$$eval('.tokens-table tbody tr[tabindex="0"]', (r) => r.length), 1);
+  await page.focus('.tokens-table tbody tr[tabindex="0"]');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => (window.__harness.state as { query?: number | null }).query === null);
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.index), '2');
+  since = (await posted(page)).length;
+  await page.keyboard.press('Enter');
+  const q = await waitForPosted(page, 'queryChanged', since);
+  assert.ok(q.type === 'queryChanged' && q.query === 2);
+  assert.equal(await focused(page).then((x) => x.ring), true, 'the focused row has a focus ring');
+
+  assert.deepEqual(errors, []);
+  await page.close();
+});
