@@ -292,3 +292,88 @@ describe('isFromProfileMessage', () => {
     for (const m of bad) assert.equal(isFromProfileMessage(m), false, JSON.stringify(m));
   });
 });
+
+describe('Layer Profile view accessibility', () => {
+  /** Computed rgb() of a CSS colour in the page. */
+  const rgb = (page: Page, css: string) => page.evaluate((c) => {
+    const probe = document.createElement('div');
+    probe.style.color = c;
+    document.body.append(probe);
+    const v = getComputedStyle(probe).color;
+    probe.remove();
+    return v;
+  }, css);
+
+  for (const theme of ['hc-dark', 'hc-light'] as const) {
+    it(`${theme}: every chart draws, heatmaps are framed in contrastBorder, the selected head row is outlined`, async () => {
+      const page = await openCharts(`theme=${theme}&scenario=corpus`);
+      assert.ok(await page.evaluate(() => document.body.classList.contains('vscode-high-contrast')), 'the body has the high contrast class');
+      const contrast = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--vscode-contrastBorder').trim());
+      assert.ok(contrast, 'contrastBorder is set');
+      const [r, g, b] = (await rgb(page, contrast)).match(/\d+/g)!.map(Number);
+      const stats = await page.evaluate(([cr, cg, cb]) => [...document.querySelectorAll('canvas[data-chart]')].map((el) => {
+        const c = el as HTMLCanvasElement;
+        const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        const colours = new Set<number>();
+        let border = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (i % 28 === 0) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+          if (Math.abs(data[i] - cr) < 10 && Math.abs(data[i + 1] - cg) < 10 && Math.abs(data[i + 2] - cb) < 10) border++;
+        }
+        return { chart: c.dataset.chart!, colours: colours.size, border };
+      }), [r, g, b]);
+      for (const s of stats) assert.ok(s.colours > 8, `${theme}: ${s.chart} has drawn content (${s.colours} colours)`);
+      for (const id of ['positionHeatmap', 'headHeatmap']) {
+        assert.ok(stats.find((s) => s.chart === id)!.border > 400, `${theme}: ${id} is framed in contrastBorder`);
+      }
+      await page.click('table.head-table tbody tr[data-layer="2"][data-head="3"]');
+      const outline = await page.$eval('table.head-table tbody tr.selected', (tr) => { const cs = getComputedStyle(tr); return [cs.outlineStyle, cs.outlineColor]; });
+      const activeBorder = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--vscode-contrastActiveBorder').trim());
+      assert.deepEqual(outline, ['dashed', await rgb(page, activeBorder)], 'the selected row is outlined (High Contrast has no selection background)');
+      assert.deepEqual((page as Page & { errors: string[] }).errors, []);
+      await page.close();
+    });
+  }
+
+  it('keyboard: charts with values are Tab stops; arrows read the values aloud, Enter opens a head', async () => {
+    const page = await openCharts('theme=dark&scenario=corpus');
+    const focusable = await page.$$eval('canvas[data-chart][tabindex="0"]', (cs) => cs.map((c) => (c as HTMLElement).dataset.chart));
+    assert.deepEqual(focusable, ['meanPerLayer', 'positionHeatmap', 'regressionBeta0', 'regressionBeta1', 'autoregression', 'headHeatmap']);
+    for (const c of await page.$$('canvas[data-chart]')) {
+      assert.ok(((await c.getAttribute('aria-label')) ?? '').length > 30, 'every chart canvas describes itself');
+    }
+    const live = () => page.textContent('[aria-live="polite"].sr-only').then((t) => t ?? '');
+    const result = await shownResult(page);
+
+    // Mean per layer: ←/→ step through the layers.
+    await page.focus('canvas[data-chart="meanPerLayer"]');
+    await page.keyboard.press('End');
+    const L = result.model.layers;
+    assert.match(await live(), new RegExp(`^layer ${L - 1}; mean `));
+    assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.chart), 'meanPerLayer');
+
+    // Head heatmap: → and ↑ move to layer 1, head 1; the readout has the four statistics; Enter opens it.
+    await page.focus('canvas[data-chart="headHeatmap"]');
+    assert.match(await live(), /^layer 0, head 0; Entropy /);
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowUp');
+    const text = await live();
+    assert.match(text, /^layer 1, head 1; Entropy [\d.]+; Sink mass [\d.]+; Previous-token [\d.]+; Mean distance [\d.]+\. Enter opens this head\.$/);
+    const before = (await posted(page)).length;
+    await page.keyboard.press('Enter');
+    const messages = await posted(page);
+    assert.equal(messages.length, before + 1);
+    assert.deepEqual(messages.at(-1), { type: 'openHead', layer: 1, head: 1 });
+
+    // Tab moves between the controls; each focused control shows a focus ring in focusBorder.
+    const focusBorder = await rgb(page, 'var(--vscode-focusBorder)');
+    await page.focus('#include-first');
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Tab');
+      const f = await page.evaluate(() => { const e = document.activeElement as HTMLElement; const cs = getComputedStyle(e); return { tag: e.tagName, style: cs.outlineStyle, color: cs.outlineColor }; });
+      assert.ok(f.style !== 'none' && f.color === focusBorder, `Tab stop ${i} (${f.tag}) has a focus ring: ${JSON.stringify(f)}`);
+    }
+    assert.deepEqual((page as Page & { errors: string[] }).errors, []);
+    await page.close();
+  });
+});
