@@ -249,9 +249,16 @@ export class HeatmapView implements PanelView {
     if (q === null || cells.length !== 1) return;
     const c = cells[0];
     const cell = c.size / c.T;
-    g.strokeStyle = this.ctx.theme().focus;
+    const theme = this.ctx.theme();
+    g.strokeStyle = theme.focus;
     g.lineWidth = 1.5;
     g.strokeRect(c.x - 1, c.y + q * cell - 0.5, Math.min(c.size, (q + 1) * cell) + 2, cell + 1);
+    if (theme.highContrast) {
+      // The focus colour alone is too close to the dark end of the colour map (High Contrast Light).
+      g.strokeStyle = theme.background;
+      g.lineWidth = 1;
+      g.strokeRect(c.x + 0.5, c.y + q * cell + 1, Math.min(c.size, (q + 1) * cell) - 1, cell - 2);
+    }
   }
 
   /** High contrast: a contrastBorder frame around each matrix (its dark colours meet a black background). */
