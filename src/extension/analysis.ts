@@ -324,7 +324,10 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
         return;
       case 'followCursor':
         this.followCursor = m.enabled;
-        if (m.enabled && vscode.window.activeTextEditor) this.followEditor(vscode.window.activeTextEditor);
+        if (m.enabled) {
+          const editor = this.editorOfCurrent();
+          if (editor) this.followEditor(editor);
+        }
         return;
       case 'log':
         if (m.level === 'error') this.ctx.log.error(`[panel] ${m.message}`);
@@ -375,6 +378,18 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
 
   private onSelectionChanged(e: vscode.TextEditorSelectionChangeEvent): void {
     if (this.followCursor) this.followEditor(e.textEditor);
+  }
+
+  /**
+   * The editor showing the current analysis: the active one, else a visible one. Turning Follow cursor on
+   * is a click in the panel, which leaves no active text editor while the panel has the focus.
+   */
+  private editorOfCurrent(): vscode.TextEditor | undefined {
+    const doc = this.current?.document;
+    if (!doc) return undefined;
+    const active = vscode.window.activeTextEditor;
+    if (active?.document === doc) return active;
+    return vscode.window.visibleTextEditors.find((e) => e.document === doc);
   }
 
   /** Follow-cursor: the token under the cursor becomes the panel's query and is painted. */
