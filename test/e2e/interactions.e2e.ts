@@ -38,7 +38,7 @@ const NOTES = `The cat sat on the mat.\n\n${PARAGRAPH}\n\n${LONG_LINE}\n`;
 let modelDir: string;
 let hub: HubServer;
 /** Read by the fake hub on every request: the first download trickles (to be cancelled), later ones are quick. */
-const hubOptions: HubServerOptions = { slow: { chunkSize: 64 * 1024, delayMs: 150, keys: ['gpt2/model.safetensors'] } };
+const hubOptions: HubServerOptions = { slow: { chunkSize: 32 * 1024, delayMs: 150, keys: ['gpt2/model.safetensors'] } };
 let server: CodeServer;
 let wb: Workbench;
 let panel: Frame;
@@ -57,7 +57,7 @@ async function selectedToken(frame: Frame): Promise<number | undefined> {
 
 /** The panel header's text (model, count, badges, note, banners), for assertions and failure messages. */
 async function headerText(frame: Frame): Promise<string> {
-  return (await frame.locator('.panel-header').innerText().catch(() => '(no panel header)')).replace(/\s+/g, ' ').trim();
+  return (await frame.locator('.panel-header').innerText({ timeout: 2000 }).catch(() => '(no panel header)')).replace(/\s+/g, ' ').trim();
 }
 
 async function visibleText(frame: Frame, selector: string): Promise<string | undefined> {
@@ -75,7 +75,7 @@ async function expectCanvasDrawn(frame: Frame, selector: string, what: string): 
 async function onScreen(): Promise<string> {
   const header = panel ? await headerText(panel) : '(panel not open)';
   return `panel header: "${header}"; notifications: ${JSON.stringify(await wb.notifications())}; ` +
-    `status bar: "${await wb.selectionStatus().catch(() => '?')}"`;
+    `cursor: "${await wb.page.locator('#status\\.editor\\.selection').innerText({ timeout: 1000 }).catch(() => '(no text editor active)')}"`;
 }
 
 interface Box { x: number; y: number; width: number; height: number }
@@ -151,6 +151,12 @@ async function clickNotificationButton(pattern: RegExp, label: string): Promise<
   });
   await toast.hover(); // the toolbar of a toast shows on hover
   await toast.locator('.monaco-button, a.monaco-button, .action-label').filter({ hasText: label }).first().click({ timeout: 10_000 });
+}
+
+/** The text of our status bar item ("gpt2", "gpt2: downloading 42%", "gpt2: ready"). */
+async function modelStatus(): Promise<string> {
+  const texts = await wb.page.locator('.part.statusbar .statusbar-item').allInnerTexts();
+  return texts.map((x) => x.trim()).find((x) => /^gpt2\b/.test(x)) ?? `(no model item in ${JSON.stringify(texts)})`;
 }
 
 /** Files under the extension's global storage (paths relative to it). */
@@ -269,6 +275,8 @@ describe('Attention Inspector interactions in the VS Code workbench', () => {
     await waitFor(async () => !(await wb.notifications()).some((n) => /Downloading gpt2/.test(n)), 15_000,
       async () => `The download notification is still open after Cancel: ${JSON.stringify(await wb.notifications())}`);
     assert.ok(!(await wb.notifications()).some((n) => /failed|error/i.test(n)), `a cancel is not an error: ${JSON.stringify(await wb.notifications())}`);
+    await waitFor(async () => (await modelStatus()) === 'gpt2', 10_000,
+      async () => `The status bar says "${await modelStatus()}" after the cancel, not the idle "gpt2"`);
     // Nothing incomplete under a final name: no weights, no .partial, no completion record; what is kept is complete.
     const files = await waitFor(() => {
       const f = storageFiles();
@@ -296,6 +304,7 @@ describe('Attention Inspector interactions in the VS Code workbench', () => {
     assert.equal(note, 'No selection: analyzed the current paragraph (lines 3–4).');
     assert.equal(await visibleText(panel, '.error-banner'), undefined, 'the cancel message is gone after a successful analysis');
     assert.match(await headerText(panel), /9 tokens/);
+    await waitFor(async () => (await modelStatus()) === 'gpt2: ready', 10_000, async () => `The status bar says "${await modelStatus()}"`);
     assert.ok(storageFiles().some((p) => p.endsWith('model.safetensors')), 'the weights are in the storage folder now');
   });
 
@@ -323,6 +332,10 @@ describe('Attention Inspector interactions in the VS Code workbench', () => {
   test('Follow cursor: the token under the cursor is the query; moving the cursor moves the mark', async () => {
     assert.equal(await wb.selectionStatus(), 'Ln 4, Col 5', 'the cursor is on "flew"');
     assert.equal(await selectedToken(panel), undefined, 'no query is pinned yet');
+    // Focus the panel first, as a user clicking around in it would: then no text editor is active.
+    await panel.locator('.panel-header .model-name').click();
+    await waitFor(async () => !(await wb.page.locator('#status\\.editor\\.selection').isVisible()), 10_000,
+      () => 'The editor still looks active after clicking into the panel');
     const follow = await followCheckbox();
     await follow.click();
     await waitFor(() => follow.evaluate((c) => (c as HTMLElement & { checked: boolean }).checked), 5000,
@@ -416,6 +429,34 @@ describe('Attention Inspector interactions in the VS Code workbench', () => {
     const dimmed = await waitFor(async () => (await dimmedText()) || undefined, 10_000, () => 'The text after the cut is not dimmed');
     assert.equal(dimmed, LONG_LINE.slice(prefix.length), 'exactly the text after the cut is dimmed');
     await wb.screenshot('truncated');
+  });
+
+  test('after a window reload the panel comes back with the same analysis', async (t) => {
+    const t0 = Date.now();
+    await wb.page.reload({ timeout: 60_000 });
+    await wb.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    panel = await wb.getWebviewFrame('Attention', 60_000);
+    const tokens = await waitFor(async () => {
+      const tk = await tokenTexts(panel);
+      return tk.length === MAX_TOKENS ? tk : undefined;
+    }, 60_000, async () => `The restored panel shows ${JSON.stringify(await tokenTexts(panel))}; ${await onScreen()}`);
+    t.diagnostic(`panel restored in ${Date.now() - t0} ms`);
+    assert.equal(tokens[0], 'Once');
+    assert.equal(await visibleText(panel, '.warn-badge'), `input cut at ${MAX_TOKENS} tokens`);
+    await wb.activeEditor.locator('.view-lines').waitFor({ timeout: 30_000 });
+    await waitFor(cutMarker, 15_000, () => 'The cut marker is not shown again after the reload');
+  });
+
+  test('editing before the analyzed text keeps the analysis: hovers still find their tokens', async () => {
+    await wb.goTo(1, 1);
+    await wb.page.keyboard.type('Hi. ');
+    await waitFor(async () => (await wb.activeEditor.locator('.view-line').allInnerTexts()).some((l) => l.startsWith('Hi.')), 10_000,
+      () => 'The typed text is not in the editor');
+    const hover = await wb.hoverAt('robot', 0, /next token/i);
+    assert.match(hover, new RegExp(`token 9 of ${MAX_TOKENS}`), `the hover over "robot" names another token:\n${hover}`);
+    await wb.page.mouse.move(5, 5);
+    assert.equal(await visibleText(panel, '.stale-banner'), undefined, 'an edit before the analyzed text does not make it stale');
+    assert.ok(await cutMarker(), 'the cut marker stays');
   });
 
   test('editing inside the analyzed text clears the decorations and marks the panel stale', async () => {
