@@ -108,3 +108,27 @@ export function fillRemainingHeight(element: HTMLElement, bottomMargin = 8, min 
   element.style.height = `${h}px`;
   return h;
 }
+
+export interface CanvasHandlers {
+  move: (e: MouseEvent) => void;
+  leave: () => void;
+  click: (e: MouseEvent) => void;
+  key: (e: KeyboardEvent) => void;
+  focus: () => void;
+  /** Default: repaint (to drop the keyboard cursor). */
+  blur?: () => void;
+}
+
+/** A focusable canvas (role img, Tab stop) wired to a view's pointer and keyboard handlers. */
+export function interactiveCanvas(className: string, invalidate: () => void, h: CanvasHandlers): HTMLCanvasElement {
+  const canvas = el('canvas', className);
+  canvas.tabIndex = 0;
+  canvas.setAttribute('role', 'img');
+  canvas.addEventListener('mousemove', h.move);
+  canvas.addEventListener('mouseleave', h.leave);
+  canvas.addEventListener('click', h.click);
+  canvas.addEventListener('keydown', h.key);
+  canvas.addEventListener('focus', h.focus);
+  canvas.addEventListener('blur', h.blur ?? invalidate);
+  return canvas;
+}

@@ -1,6 +1,6 @@
 // Flow: per layer, mean self-attention (diagonal) and mean attention to the previous token, averaged
 // over heads (summary.flow), with the per-head spread as a band and dots. Canvas line chart.
-import { el, fillRemainingHeight, type PanelContext, type PanelView } from '../context';
+import { el, fillRemainingHeight, interactiveCanvas, type PanelContext, type PanelView } from '../context';
 import { fitCanvas } from '../canvas';
 import { makeCheckbox } from '../controls';
 import { isDarkTheme } from '../colors';
@@ -23,19 +23,19 @@ export class FlowView implements PanelView {
     this.spread = makeCheckbox('Show per-head spread', (v) => this.ctx.update({ showHeadSpread: v }));
     bar.append(this.spread.element, el('span', 'toolbar-hint', 'Mean over heads of the attention each token pays to itself and to the previous token, per layer.'));
     this.box = el('div', 'canvas-box');
-    this.canvas = el('canvas', 'flow-canvas');
-    this.canvas.tabIndex = 0;
-    this.canvas.setAttribute('role', 'img');
+    this.canvas = interactiveCanvas('flow-canvas', () => this.ctx.invalidate(), {
+      move: (e) => this.onMove(e),
+      leave: () => this.ctx.tooltip.hide(),
+      click: (e) => {
+        const l = this.layerAt(e);
+        if (l !== null) this.ctx.update({ layer: l });
+      },
+      key: (e) => this.onKey(e),
+      focus: () => this.announceLayer(this.ctx.state.layer),
+      blur: () => undefined,
+    });
     this.box.append(this.canvas);
     this.element.append(bar, this.box);
-    this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
-    this.canvas.addEventListener('mouseleave', () => this.ctx.tooltip.hide());
-    this.canvas.addEventListener('click', (e) => {
-      const l = this.layerAt(e);
-      if (l !== null) this.ctx.update({ layer: l });
-    });
-    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
-    this.canvas.addEventListener('focus', () => this.announceLayer(this.ctx.state.layer));
   }
 
   /** ←/→ (Home/End) select the previous/next layer and read its values. */

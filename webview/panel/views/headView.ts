@@ -3,7 +3,7 @@
 // rows in the viewport (and lines touching them) are drawn. Lines are batched per head and per
 // opacity bucket so a frame is a few dozen stroke() calls.
 import { labelToken, topKeys, type LayerData } from '../data';
-import { el, fillRemainingHeight, type PanelContext, type PanelView } from '../context';
+import { el, fillRemainingHeight, interactiveCanvas, type PanelContext, type PanelView } from '../context';
 import { fitCanvas } from '../canvas';
 import { drawScene, Scene, sceneToPng, sceneToSvg } from '../scene';
 
@@ -75,19 +75,17 @@ export class HeadView implements PanelView {
     bar.append(this.status);
     this.scroller = el('div', 'head-scroll');
     this.inner = el('div', 'head-inner');
-    this.canvas = el('canvas', 'head-canvas');
-    this.canvas.tabIndex = 0;
-    this.canvas.setAttribute('role', 'img');
+    this.canvas = interactiveCanvas('head-canvas', () => this.ctx.invalidate(), {
+      move: (e) => this.onMove(e),
+      leave: () => { this.hover = null; this.ctx.tooltip.hide(); this.ctx.invalidate(); },
+      click: (e) => this.onClick(e),
+      key: (e) => this.onKey(e),
+      focus: () => this.ctx.invalidate(),
+    });
     this.inner.append(this.canvas);
     this.scroller.append(this.inner);
     this.element.append(bar, this.scroller);
     this.scroller.addEventListener('scroll', () => this.ctx.invalidate(), { passive: true });
-    this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
-    this.canvas.addEventListener('mouseleave', () => { this.hover = null; this.ctx.tooltip.hide(); this.ctx.invalidate(); });
-    this.canvas.addEventListener('click', (e) => this.onClick(e));
-    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
-    this.canvas.addEventListener('focus', () => this.ctx.invalidate());
-    this.canvas.addEventListener('blur', () => this.ctx.invalidate());
   }
 
   private visibleHeads(): number[] {

@@ -2,7 +2,7 @@
 // one head index through all layers ("by layer"). ◀ ▶ step along the browsing axis. The causal
 // mask is hatched; hovering a cell shows query, key and weight; clicking a row selects the query.
 import { labelToken, type LayerData } from '../data';
-import { el, fillRemainingHeight, hasFocus, type PanelContext, type PanelView } from '../context';
+import { el, fillRemainingHeight, hasFocus, interactiveCanvas, type PanelContext, type PanelView } from '../context';
 import { fitCanvas, imageCanvas } from '../canvas';
 import { cssColorToRgb, weightColor } from '../colors';
 import { makeButton, makeSelect, type SelectControl } from '../controls';
@@ -49,17 +49,15 @@ export class HeatmapView implements PanelView {
     this.position = el('span', 'toolbar-hint');
     bar.append(this.layoutSelect.element, this.browseSelect.element, prev, next, this.position, this.scaleSelect.element);
     this.box = el('div', 'canvas-box');
-    this.canvas = el('canvas', 'heatmap-canvas');
-    this.canvas.tabIndex = 0;
-    this.canvas.setAttribute('role', 'img');
+    this.canvas = interactiveCanvas('heatmap-canvas', () => this.ctx.invalidate(), {
+      move: (e) => this.onMove(e),
+      leave: () => { this.hoverCell = null; this.ctx.tooltip.hide(); },
+      click: (e) => this.onClick(e),
+      key: (e) => this.onKey(e),
+      focus: () => { this.announceCursor(); this.ctx.invalidate(); },
+    });
     this.box.append(this.canvas);
     this.element.append(bar, this.box);
-    this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
-    this.canvas.addEventListener('mouseleave', () => { this.hoverCell = null; this.ctx.tooltip.hide(); });
-    this.canvas.addEventListener('click', (e) => this.onClick(e));
-    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
-    this.canvas.addEventListener('focus', () => { this.announceCursor(); this.ctx.invalidate(); });
-    this.canvas.addEventListener('blur', () => this.ctx.invalidate());
   }
 
   reportedHead(): number | null {

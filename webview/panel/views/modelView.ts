@@ -1,6 +1,6 @@
 // Model view: a grid of layers × heads thumbnails ([L, H, S, S] u8 from the host), drawn from one
 // atlas image with putImageData. Clicking a thumbnail opens that layer/head in the heatmap view.
-import { el, fillRemainingHeight, hasFocus, type PanelContext, type PanelView } from '../context';
+import { el, fillRemainingHeight, hasFocus, interactiveCanvas, type PanelContext, type PanelView } from '../context';
 import { fitCanvas, imageCanvas } from '../canvas';
 import { cssColorToRgb, WEIGHT_LUT, weightIndex } from '../colors';
 import { addMatrixToScene } from '../heatmapImage';
@@ -32,17 +32,15 @@ export class ModelView implements PanelView {
     const bar = el('div', 'view-toolbar');
     bar.append(el('span', 'toolbar-hint', 'Every head of every layer (rows: layers, columns: heads). Click a thumbnail to open its heatmap.'));
     this.box = el('div', 'canvas-box scroll-y');
-    this.canvas = el('canvas', 'model-canvas');
-    this.canvas.tabIndex = 0;
-    this.canvas.setAttribute('role', 'img');
+    this.canvas = interactiveCanvas('model-canvas', () => this.ctx.invalidate(), {
+      move: (e) => this.onMove(e),
+      leave: () => this.ctx.tooltip.hide(),
+      click: (e) => this.onClick(e),
+      key: (e) => this.onKey(e),
+      focus: () => { this.announceCursor(); this.ctx.invalidate(); },
+    });
     this.box.append(this.canvas);
     this.element.append(bar, this.box);
-    this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
-    this.canvas.addEventListener('mouseleave', () => this.ctx.tooltip.hide());
-    this.canvas.addEventListener('click', (e) => this.onClick(e));
-    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
-    this.canvas.addEventListener('focus', () => { this.announceCursor(); this.ctx.invalidate(); });
-    this.canvas.addEventListener('blur', () => this.ctx.invalidate());
   }
 
   reportedHead(): number | null {
