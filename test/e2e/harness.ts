@@ -69,6 +69,25 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T
   }
 }
 
+/**
+ * The value of `read` once it satisfies `accept` and has stayed the same for `stableMs` (for UI that updates
+ * in steps); throws after `timeoutMs` with `what` and the last value.
+ */
+export async function settled<T>(read: () => Promise<T>, accept: (v: T) => boolean, stableMs: number, timeoutMs: number,
+  what: string): Promise<T> {
+  let last: T | undefined;
+  let since = Date.now();
+  return waitFor(async () => {
+    const now = await read();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+      return undefined;
+    }
+    return accept(now) && Date.now() - since >= stableMs ? { value: now } : undefined;
+  }, timeoutMs, () => `${what} did not settle on an expected value; last: ${JSON.stringify(last)}`, 100).then((r) => r.value);
+}
+
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
@@ -533,17 +552,7 @@ export class Workbench {
 
   /** The quick input's value once it has stopped changing (unchanged over 600 ms). */
   private async settledInputValue(timeoutMs: number): Promise<string> {
-    let last = await this.quickInputBox.inputValue();
-    let since = Date.now();
-    return waitFor(async () => {
-      const now = await this.quickInputBox.inputValue();
-      if (now !== last) {
-        last = now;
-        since = Date.now();
-        return undefined;
-      }
-      return Date.now() - since >= 600 ? now : undefined;
-    }, timeoutMs, async () => `The file dialog kept changing its value (last "${last}")`, 100);
+    return settled(() => this.quickInputBox.inputValue(), () => true, 600, timeoutMs, 'The file dialog value');
   }
 
   // --- editors -----------------------------------------------------------------------------
@@ -605,8 +614,9 @@ export class Workbench {
     await this.goTo(first, 1);
     for (let i = first; i < last; i++) await this.page.keyboard.press('Shift+ArrowDown');
     await this.page.keyboard.press('Shift+End');
-    await waitFor(async () => (await this.selectionStatus()).startsWith(`Ln ${last},`) && (await this.selectionStatus()).includes('selected)'),
-      10_000, async () => `Lines ${first}-${last} were not selected; status bar says "${await this.selectionStatus()}"`);
+    // The status bar passes through "Ln <last>, Col 1 (n selected)" before Shift+End lands: wait until it settles.
+    await settled(() => this.selectionStatus(), (st) => st.startsWith(`Ln ${last},`) && st.includes('selected)'), 400, 10_000,
+      `The selection of lines ${first}-${last} (status bar)`);
   }
 
   /** Move the cursor to line:column (1-based) with Go to Line. */
