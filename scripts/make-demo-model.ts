@@ -5,5 +5,5 @@ import { writeCheckpoint } from '../test/fixtures/checkpoint';
 
 const dir = join(__dirname, '..', 'models', 'demo');
 writeCheckpoint(dir, { n_layer: 4, n_head: 4, n_embd: 64, n_positions: 256, seed: 2026 }).then((d) => {
-  console.log(`demo model ready: ${d}`);
+  console.log(`demo model ready: ${d} (tiny, random weights: its predictions are noise; the extension downloads real GPT-2 on first use)`);
 });
