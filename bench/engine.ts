@@ -7,7 +7,8 @@ import { writeCheckpoint, GPT2_SMALL_SHAPE } from '../test/fixtures/checkpoint';
 import { Engine } from '../src/engine/engine';
 
 const root = join(__dirname, '..');
-const modelDir = join(root, '.cache', 'bench', 'gpt2-small-random');
+/** The random-weight gpt2-small-shaped checkpoint every engine-level bench uses (generated once). */
+export const modelDir = join(root, '.cache', 'bench', 'gpt2-small-random');
 
 function textOfTokens(n: number): string {
   const words = 'the dog on the ship ran while a motor hummed and the sea was calm'.split(' ');

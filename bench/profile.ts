@@ -2,13 +2,14 @@
 import { join } from 'node:path';
 import { writeCheckpoint, GPT2_SMALL_SHAPE } from '../test/fixtures/checkpoint';
 import { Engine } from '../src/engine/engine';
+import { modelDir } from './engine';
 import { readCorpus } from '../src/engine/corpus';
 import { profileTexts } from '../src/engine/profile';
 
 const root = join(__dirname, '..');
 
 export async function benchProfile() {
-  const dir = await writeCheckpoint(join(root, '.cache', 'bench', 'gpt2-small-random'), GPT2_SMALL_SHAPE);
+  const dir = await writeCheckpoint(modelDir, GPT2_SMALL_SHAPE);
   const corpus = await readCorpus(join(root, 'media', 'demo-corpus.jsonl'));
   const engine = new Engine();
   await engine.load(dir);

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Engine } from './engine/engine';
 import { writeAnalysisJson } from './engine/jsonExport';
 import { profileTexts } from './engine/profile';
-import { readCorpus } from './engine/corpus';
+import { CorpusError, readCorpus } from './engine/corpus';
 import { ModelError } from './engine/errors';
 import type { Analysis, ProfileResult } from './engine/types';
 
@@ -115,9 +115,7 @@ function printSummary(a: Analysis, engine: Engine, loadMs: number, runMs: number
 async function profile(flags: Flags): Promise<void> {
   const input = str(flags, 'input');
   if (!input) throw new UsageError('--input FILE|DIR is required');
-  const corpus = await readCorpus(input, { field: str(flags, 'field'), column: str(flags, 'column') }).catch((e: Error) => {
-    throw new ModelError(input, e.message.replace(`${input}: `, ''));
-  });
+  const corpus = await readCorpus(input, { field: str(flags, 'field'), column: str(flags, 'column') });
   const batchSize = int(flags, 'batch-size', 64);
   const positions = int(flags, 'positions', 30, 2);
   const engine = await loadEngine(flags);
@@ -158,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`attention-inspector: ${e.message}\n${USAGE}\n`);
       return 2;
     }
-    if (e instanceof ModelError) {
+    if (e instanceof ModelError || e instanceof CorpusError) {
       process.stderr.write(`attention-inspector: ${e.message}\n`);
       return 2;
     }

@@ -80,11 +80,12 @@ export function createEngineClient(workerPath: string = join(__dirname, 'worker.
     if (dead) return Promise.reject(dead);
     if (signal?.aborted) return Promise.reject(new CancelledError());
     const id = nextId++;
-    return new Promise((resolve, reject) => {
+    const cancel = () => worker.postMessage({ kind: 'cancel', id } satisfies ToWorker);
+    signal?.addEventListener('abort', cancel, { once: true });
+    return new Promise<WorkerRequests[M]['result']>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
-      signal?.addEventListener('abort', () => worker.postMessage({ kind: 'cancel', id } satisfies ToWorker), { once: true });
       worker.postMessage({ kind: 'request', id, method, params } satisfies ToWorker);
-    });
+    }).finally(() => signal?.removeEventListener('abort', cancel));
   }
 
   return {

@@ -1,7 +1,6 @@
 // Layer profile: attention-adjustment magnitudes and head statistics over one analysis or a corpus.
 // Texts run in right-padded batches with an attention mask; padding never enters a statistic.
 import type { Engine } from './engine';
-import { checkAborted } from './engine';
 import { buildProfileResult, headStats, HEAD_STAT_COUNT } from './stats';
 import type { Analysis, ProfileResult, ProfileSequence } from './types';
 
