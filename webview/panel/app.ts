@@ -3,7 +3,7 @@
 import type { AttentionEncoding, ToPanelMessage } from '../../src/protocol';
 import { AnalysisStore } from './data';
 import { headColors, isDarkTheme, readTheme, type Theme } from './colors';
-import { Announcer, el, Tooltip, type PanelContext, type PanelView } from './context';
+import { Announcer, DEFAULT_EXPORT, el, Tooltip, type PanelContext, type PanelView } from './context';
 import { afterPaint } from './canvas';
 import { makeButton, makeSelect, type SelectControl } from './controls';
 import { Header } from './header';
@@ -296,11 +296,18 @@ export class PanelApp implements PanelContext {
     const view = this.activeView();
     try {
       if (!this.current) throw new Error('Nothing to export yet: no analysis has been received');
-      const data = format === 'png' ? view.exportPng() : view.exportSvg();
+      const opts = { ...DEFAULT_EXPORT, title: this.exportTitle(view) };
+      const data = format === 'png' ? view.exportPng(opts) : view.exportSvg(opts);
       this.host.post({ type: 'export', format, view: view.id, data });
     } catch (err) {
       this.reportError(err);
     }
+  }
+
+  /** "gpt2 · Head view · layer 3 · notes.md": what an exported picture shows. */
+  private exportTitle(view: PanelView): string {
+    const s = this.current?.summary;
+    return [s?.model.name, view.label, `layer ${this.state.layer}`, s?.sourceName].filter(Boolean).join(' · ');
   }
 
   // ---- Environment

@@ -91,6 +91,34 @@ export function readTheme(): Theme {
   };
 }
 
+/**
+ * The theme an export is drawn with: the panel's own theme, or a print theme (white background, dark
+ * ink, light-theme head colours) for `background: 'white'`.
+ */
+export function exportTheme(theme: Theme, background: 'theme' | 'white'): Theme {
+  if (background === 'theme') return theme;
+  return {
+    ...theme,
+    kind: 'light',
+    background: '#ffffff',
+    foreground: '#1f1f1f',
+    muted: '#5f5f5f',
+    border: '#c8c8c8',
+    focus: '#0078d4',
+    hover: '#f2f2f2',
+    selection: '#add6ff',
+    selectionForeground: '#1f1f1f',
+    highContrast: false,
+    contrastBorder: null,
+    contrastActiveBorder: null,
+    grid: '#9e9e9e',
+    gridAlpha: 0.6,
+    widget: '#f8f8f8',
+    series: { primary: '#1a85ff', secondary: '#d18616', tertiary: '#652d90' },
+    masked: '#ececec',
+  };
+}
+
 // ---- OKLCH -> sRGB (Björn Ottosson's OKLab), for evenly spaced, perceptually balanced head colours.
 
 function linearToSrgb(x: number): number {

@@ -23,6 +23,25 @@ export interface PanelContext {
   announce(text: string): void;
 }
 
+/**
+ * What an export is for: papers and slides. Every view renders its *whole* content (not the visible
+ * viewport), with a title and a legend, on the chosen background. Build the scene with
+ * `exportTheme(ctx.theme(), opts.background)` and `headColors(H, isDarkTheme(thatTheme))` so a white
+ * export of a dark-themed panel gets dark ink.
+ */
+export interface ExportOptions {
+  /** 'theme' = the current VS Code theme's colours; 'white' = white background, dark ink. */
+  background: 'theme' | 'white';
+  /** Device pixels per CSS pixel of the PNG (2 by default; SVG ignores it). */
+  scale: number;
+  /** Drawn at the top, e.g. "gpt2 · layer 3 · head 5 · notes.md". */
+  title: string;
+  /** Token range [start, end) to render; all tokens when absent. */
+  range?: { start: number; end: number };
+}
+
+export const DEFAULT_EXPORT: ExportOptions = { background: 'theme', scale: 2, title: '' };
+
 export interface PanelView {
   readonly id: TabId;
   readonly label: string;
@@ -30,8 +49,10 @@ export interface PanelView {
   readonly element: HTMLElement;
   /** Draw from the current state and data. Returns true when real data was drawn (not a placeholder). */
   render(): boolean;
-  exportPng(): string;
-  exportSvg(): string;
+  /** The whole view (all tokens, or `opts.range`) at `opts.scale`, with title and legend, as a PNG data URL. */
+  exportPng(opts: ExportOptions): string;
+  /** The same picture as an SVG document. */
+  exportSvg(opts: ExportOptions): string;
   /** The head reported in queryChanged while this view is active (null = mean over heads). */
   reportedHead(): number | null;
 }

@@ -158,9 +158,23 @@ export function sceneToSvg(scene: Scene, fonts: SceneFonts): string {
   return doc.toString();
 }
 
-/** Render a scene to a fresh canvas at the device pixel ratio and return a PNG data URL. */
-export function sceneToPng(scene: Scene, fonts: SceneFonts): string {
-  const dpr = Math.max(1, window.devicePixelRatio || 1);
+/** Chromium's canvas limits: 32,767 px per side and 268,435,456 px in all. */
+const MAX_CANVAS_SIDE = 32_767;
+const MAX_CANVAS_AREA = 268_435_456;
+
+/** The largest scale ≤ `wanted` at which a w×h scene fits a canvas. */
+export function fitPngScale(width: number, height: number, wanted: number): number {
+  const side = MAX_CANVAS_SIDE / Math.max(width, height, 1);
+  const area = Math.sqrt(MAX_CANVAS_AREA / Math.max(width * height, 1));
+  return Math.max(0.01, Math.min(wanted, side, area));
+}
+
+/**
+ * Render a scene to a fresh canvas and return a PNG data URL. `scale` = device pixels per scene
+ * pixel (default: the screen's pixel ratio); it is lowered when the canvas would exceed Chromium's limits.
+ */
+export function sceneToPng(scene: Scene, fonts: SceneFonts, scale?: number): string {
+  const dpr = fitPngScale(scene.width, scene.height, scale ?? Math.max(1, window.devicePixelRatio || 1));
   const canvas = document.createElement('canvas');
   canvas.width = Math.round(scene.width * dpr);
   canvas.height = Math.round(scene.height * dpr);

@@ -1,6 +1,6 @@
 // Flow: per layer, mean self-attention (diagonal) and mean attention to the previous token, averaged
 // over heads (summary.flow), with the per-head spread as a band and dots. Canvas line chart.
-import { el, fillRemainingHeight, interactiveCanvas, type PanelContext, type PanelView } from '../context';
+import { el, fillRemainingHeight, interactiveCanvas, type PanelContext, type PanelView, type ExportOptions } from '../context';
 import { fitCanvas } from '../canvas';
 import { makeCheckbox } from '../controls';
 import { isDarkTheme } from '../colors';
@@ -163,11 +163,11 @@ export class FlowView implements PanelView {
     this.ctx.tooltip.show(e.clientX, e.clientY, [...this.describeLayer(l), 'click to select this layer']);
   }
 
-  exportPng(): string {
+  exportPng(_opts: ExportOptions): string {
     return sceneToPng(this.buildScene(this.canvas.clientWidth || 900, this.canvas.clientHeight || 500), this.ctx.fonts());
   }
 
-  exportSvg(): string {
+  exportSvg(_opts: ExportOptions): string {
     return sceneToSvg(this.buildScene(this.canvas.clientWidth || 900, this.canvas.clientHeight || 500), this.ctx.fonts());
   }
 }

@@ -3,7 +3,7 @@
 // rows in the viewport (and lines touching them) are drawn. Lines are batched per head and per
 // opacity bucket so a frame is a few dozen stroke() calls.
 import { labelToken, topKeys, type LayerData } from '../data';
-import { el, fillRemainingHeight, interactiveCanvas, type PanelContext, type PanelView } from '../context';
+import { el, fillRemainingHeight, interactiveCanvas, type PanelContext, type PanelView, type ExportOptions } from '../context';
 import { fitCanvas } from '../canvas';
 import { drawScene, Scene, sceneToPng, sceneToSvg } from '../scene';
 
@@ -432,11 +432,11 @@ export class HeadView implements PanelView {
     return this.buildScene(this.layout.width || 800, height, scrollTop, layer);
   }
 
-  exportPng(): string {
+  exportPng(_opts: ExportOptions): string {
     return sceneToPng(this.exportScene(), this.ctx.fonts());
   }
 
-  exportSvg(): string {
+  exportSvg(_opts: ExportOptions): string {
     return sceneToSvg(this.exportScene(), this.ctx.fonts());
   }
 }

@@ -2,7 +2,7 @@
 // one head index through all layers ("by layer"). ◀ ▶ step along the browsing axis. The causal
 // mask is hatched; hovering a cell shows query, key and weight; clicking a row selects the query.
 import { labelToken, type LayerData } from '../data';
-import { el, fillRemainingHeight, hasFocus, interactiveCanvas, type PanelContext, type PanelView } from '../context';
+import { el, fillRemainingHeight, hasFocus, interactiveCanvas, type PanelContext, type PanelView, type ExportOptions } from '../context';
 import { fitCanvas, imageCanvas } from '../canvas';
 import { cssColorToRgb, weightColor } from '../colors';
 import { makeButton, makeSelect, type SelectControl } from '../controls';
@@ -418,11 +418,11 @@ export class HeatmapView implements PanelView {
     return scene;
   }
 
-  exportPng(): string {
+  exportPng(_opts: ExportOptions): string {
     return this.canvas.toDataURL('image/png');
   }
 
-  exportSvg(): string {
+  exportSvg(_opts: ExportOptions): string {
     return sceneToSvg(this.exportScene(), this.ctx.fonts());
   }
 }

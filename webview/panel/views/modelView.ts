@@ -1,6 +1,6 @@
 // Model view: a grid of layers × heads thumbnails ([L, H, S, S] u8 from the host), drawn from one
 // atlas image with putImageData. Clicking a thumbnail opens that layer/head in the heatmap view.
-import { el, fillRemainingHeight, hasFocus, interactiveCanvas, type PanelContext, type PanelView } from '../context';
+import { el, fillRemainingHeight, hasFocus, interactiveCanvas, type PanelContext, type PanelView, type ExportOptions } from '../context';
 import { fitCanvas, imageCanvas } from '../canvas';
 import { cssColorToRgb, WEIGHT_LUT, weightIndex } from '../colors';
 import { addMatrixToScene } from '../heatmapImage';
@@ -272,11 +272,11 @@ export class ModelView implements PanelView {
     this.open(hit.layer, hit.head);
   }
 
-  exportPng(): string {
+  exportPng(_opts: ExportOptions): string {
     return this.canvas.toDataURL('image/png');
   }
 
-  exportSvg(): string {
+  exportSvg(_opts: ExportOptions): string {
     const store = this.ctx.store();
     if (!store?.thumbnails) throw new Error('Nothing to export yet: the thumbnails have not arrived');
     const theme = this.ctx.theme();

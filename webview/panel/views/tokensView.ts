@@ -1,7 +1,7 @@
 // Tokens: for the chosen layer and head (or the mean over heads), each token's three most attended
 // keys with their weights, and the model's top next-token predictions. Clicking a row selects it.
 import { labelToken, topKeys, type AnalysisStore, type LayerData } from '../data';
-import { el, fillRemainingHeight, type PanelContext, type PanelView } from '../context';
+import { el, fillRemainingHeight, type PanelContext, type PanelView, type ExportOptions } from '../context';
 import { Scene, sceneToPng, sceneToSvg } from '../scene';
 
 const TOP_N = 3;
@@ -188,11 +188,11 @@ export class TokensView implements PanelView {
     return scene;
   }
 
-  exportPng(): string {
+  exportPng(_opts: ExportOptions): string {
     return sceneToPng(this.exportScene(), this.ctx.fonts());
   }
 
-  exportSvg(): string {
+  exportSvg(_opts: ExportOptions): string {
     return sceneToSvg(this.exportScene(), this.ctx.fonts());
   }
 }
