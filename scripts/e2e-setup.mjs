@@ -103,8 +103,12 @@ function verifyCodeServer(codeServerDir, node) {
   }
   const entry = join(codeServerDir, 'out', 'node', 'entry.js');
   if (!existsSync(entry)) throw new Error(`code-server entry point missing: ${entry}`);
-  const version = execFileSync(node.bin, [entry, '--version'], { encoding: 'utf8' }).trim();
-  if (!version.startsWith(CODE_SERVER_VERSION)) throw new Error(`code-server --version printed "${version}"`);
+  // On a machine where code-server never ran, it first logs "Wrote default config file …": look for the
+  // version line among the lines printed.
+  const printed = execFileSync(node.bin, [entry, '--version'], { encoding: 'utf8' }).trim();
+  if (!printed.split('\n').some((line) => line.trim().startsWith(CODE_SERVER_VERSION))) {
+    throw new Error(`code-server --version printed "${printed}"`);
+  }
   return entry;
 }
 
