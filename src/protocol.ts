@@ -2,6 +2,7 @@
 // Layer Profile view). Discriminated on `type`. Large numeric payloads are ArrayBuffers (never JSON
 // arrays of numbers); the host slices typed arrays so only the needed bytes cross.
 import type { ModelInfo, Token } from './engine/types';
+import { HEAD_STAT_NAMES } from './engine/types';
 
 export type AttentionEncoding = 'f32' | 'u8';
 
@@ -87,6 +88,8 @@ export function isFromPanelMessage(m: unknown): m is FromPanelMessage {
 // `empty` or `error`). The view keeps no result across reloads: the host resends it on `ready`.
 
 export type ProfileOrigin = 'selection' | 'corpus';
+/** The results the Layer Profile host holds, by origin: their titles. */
+export interface ProfileHeld { selection?: string; corpus?: string }
 
 /** Every chart of the Layer Profile view, in display order; `export` messages name one of these. */
 export const PROFILE_CHART_IDS = [
@@ -98,9 +101,15 @@ export type ProfileExportFormat = 'png' | 'svg' | 'csv';
 
 export type ToProfileMessage =
   /** Show a result. `running` = a corpus run is still going and this is a partial result (keep the progress bar). */
-  | { type: 'profile'; result: import('./engine/types').ProfileResult; origin: ProfileOrigin; title: string; running?: boolean }
-  /** A corpus run is going: `done` of `total` sequences. The last shown result stays visible. */
-  | { type: 'progress'; done: number; total: number; etaSeconds?: number; message: string }
+  | { type: 'profile'; result: import('./engine/types').ProfileResult; origin: ProfileOrigin; title: string; running?: boolean;
+      /** Titles of the results the host holds (the view offers a switch when it holds both). */
+      held?: ProfileHeld;
+      /** Corpus results: whether heads can open on a corpus text (the host has the texts). */
+      canOpenOnCorpus?: boolean }
+  /** A corpus run is going: `done` of `total` sequences (moving within a batch). The last shown result stays visible. */
+  | { type: 'progress'; done: number; total: number; etaSeconds?: number; message: string;
+      /** 0–100, by tokens when known (the notification shows the same). */
+      percent?: number }
   /** No analysis yet (or it was cleared): show the explanation and the start buttons. */
   | { type: 'empty'; message: string }
   /** Show an error banner (ends any progress); the last result stays visible. */
@@ -109,7 +118,12 @@ export type ToProfileMessage =
 export type FromProfileMessage =
   | { type: 'ready' }
   /** Open the attention panel heatmap for this layer and head. */
-  | { type: 'openHead'; layer: number; head: number }
+  | { type: 'openHead'; layer: number; head: number;
+      /** From the corpus result: open on a corpus text, `sequence` (index into `lengths`) or else the one where the
+       *  head's `stat` is most typical. Without `origin` (or from a selection) it opens on the current analysis. */
+      origin?: ProfileOrigin; stat?: import('./engine/types').HeadStatName; sequence?: number }
+  /** Show the other held result ("this selection" / "the corpus"). */
+  | { type: 'showProfile'; origin: ProfileOrigin }
   /** Save a chart: PNG as a base64 data URL, SVG and CSV as text. */
   | { type: 'export'; format: ProfileExportFormat; chart: ProfileChartId; data: string }
   /** The user toggled "Include first token" (informational; the view switches by itself). */
@@ -139,7 +153,12 @@ export function isFromProfileMessage(m: unknown): m is FromProfileMessage {
     case 'cancelProfile':
       return true;
     case 'openHead':
-      return index(o.layer) && index(o.head);
+      return index(o.layer) && index(o.head)
+        && (o.origin === undefined || o.origin === 'selection' || o.origin === 'corpus')
+        && (o.stat === undefined || (typeof o.stat === 'string' && (HEAD_STAT_NAMES as readonly string[]).includes(o.stat)))
+        && (o.sequence === undefined || (typeof o.sequence === 'number' && Number.isInteger(o.sequence) && o.sequence >= 0));
+    case 'showProfile':
+      return o.origin === 'selection' || o.origin === 'corpus';
     case 'export':
       return (o.format === 'png' || o.format === 'svg' || o.format === 'csv')
         && typeof o.chart === 'string' && (PROFILE_CHART_IDS as readonly string[]).includes(o.chart)

@@ -22,7 +22,15 @@ export interface AnalysisHandle {
   timings: { runMs: number };
 }
 
-export interface ProgressInfo { done: number; total: number; message?: string }
+export interface ProgressInfo {
+  done: number;
+  total: number;
+  message?: string;
+  /** Profile runs: the engine's estimate (weighted by tokens) and the tokens done so far. */
+  etaSeconds?: number;
+  tokensDone?: number;
+  tokensTotal?: number;
+}
 
 export interface EngineClient {
   /** False once the worker has exited or crashed (then every call rejects; create a new client). */

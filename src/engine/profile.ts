@@ -12,11 +12,45 @@ export interface ProfileOptions {
 }
 
 export interface ProfileProgress {
+  /** Sequences done (progress moves within a batch: see SUB_BATCHES). */
   done: number;
   total: number;
+  /** Seconds left, estimated from the tokens done so far (the corpus runs shortest first). */
   etaSeconds?: number;
+  tokensDone?: number;
+  tokensTotal?: number;
   /** The statistics so far (sent every few batches, and on cancellation). */
   partial?: ProfileResult;
+}
+
+/**
+ * A corpus runs in at least this many forward passes (when it has that many texts), so progress and the time
+ * left move even when the whole corpus fits one batch: a pass holds at most `batchSize` sequences and at most
+ * 1/SUB_BATCHES of the corpus.
+ */
+export const SUB_BATCHES = 16;
+
+/** Sequences per forward pass: at most batchSize, and small enough for SUB_BATCHES progress steps. */
+export function passSize(batchSize: number, total: number): number {
+  return Math.max(1, Math.min(Math.floor(batchSize) || 1, Math.ceil(total / SUB_BATCHES)));
+}
+
+/**
+ * For every head and statistic, the sequence whose own value is closest to the corpus mean (ties: the
+ * longer sequence, then the first). [L][H][4] indexes into `seqs`; empty without per-sequence head stats.
+ */
+export function typicalSequences(seqs: readonly ProfileSequence[], mean: number[][][]): number[][][] {
+  if (seqs.length === 0 || seqs.some((s) => !s.headStats)) return [];
+  return mean.map((row, l) => row.map((values, h) => values.map((m, k) => {
+    const o = (l * row.length + h) * HEAD_STAT_COUNT + k;
+    let best = 0;
+    let bestDist = Infinity;
+    seqs.forEach((s, i) => {
+      const d = Math.abs(s.headStats![o] - m);
+      if (d < bestDist || (d === bestDist && s.length > seqs[best].length)) { best = i; bestDist = d; }
+    });
+    return best;
+  })));
 }
 
 /** The profile of a single analysis (what the Layer Profile view shows after Show Attention). */
@@ -41,18 +75,26 @@ export async function profileTexts(
   if (!model) throw new Error('no model loaded');
   const { layers: L, heads: H } = model.info;
   const encoded = texts
-    .map((text) => engine.tokenize(text))
+    .map((text, index) => ({ index, ...engine.tokenize(text) }))
     .filter((e) => e.tokens.length > 0);
   const truncatedCount = encoded.filter((e) => e.truncated).length;
   // Sorting by length keeps padding small; it does not change any per-sequence number.
   const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].tokens.length - encoded[b].tokens.length);
   const seqs: ProfileSequence[] = [];
-  const batchSize = Math.max(1, Math.floor(opts.batchSize));
+  const textOf: number[] = [];
+  const step = passSize(opts.batchSize, order.length);
+  const tokensTotal = encoded.reduce((n, e) => n + e.tokens.length, 0);
+  let tokensDone = 0;
   const t0 = performance.now();
-  const meta = (complete: boolean) => ({ model: model.info, source: opts.source, complete, truncatedCount, positions: opts.positions });
-  for (let start = 0; start < order.length; start += batchSize) {
-    if (signal?.aborted) return buildProfileResult(seqs, meta(false));
-    const batch = order.slice(start, start + batchSize).map((i) => encoded[i].tokens.map((t) => t.id));
+  const finish = (complete: boolean): ProfileResult => {
+    const result = buildProfileResult(seqs, { model: model.info, source: opts.source, complete, truncatedCount, positions: opts.positions });
+    const typical = typicalSequences(seqs, result.headStats);
+    return typical.length ? { ...result, typicalSequence: typical, sequenceTexts: [...textOf] } : result;
+  };
+  for (let start = 0; start < order.length; start += step) {
+    if (signal?.aborted) return finish(false);
+    const members = order.slice(start, start + step);
+    const batch = members.map((i) => encoded[i].tokens.map((t) => t.id));
     const out = await engine.runBatch(batch, { lmHead: false });
     const T = out.T;
     const B = batch.length;
@@ -66,10 +108,14 @@ export async function profileTexts(
         hs.set(headStats(out.attentions[l].subarray(b * H * T * T, (b + 1) * H * T * T), H, n, T), l * H * HEAD_STAT_COUNT);
       }
       seqs.push({ length: n, attnOutNorms: norms, headStats: hs });
+      textOf.push(encoded[members[b]].index);
+      tokensDone += n;
     });
     const done = seqs.length;
     const elapsed = (performance.now() - t0) / 1000;
-    onProgress?.({ done, total: order.length, etaSeconds: (elapsed / done) * (order.length - done) });
+    // Tokens, not sequences: the shortest run first, so a count of sequences would promise too early an end.
+    const etaSeconds = (elapsed / tokensDone) * (tokensTotal - tokensDone);
+    onProgress?.({ done, total: order.length, etaSeconds, tokensDone, tokensTotal });
   }
-  return buildProfileResult(seqs, meta(true));
+  return finish(true);
 }

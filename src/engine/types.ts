@@ -118,4 +118,11 @@ export interface ProfileResult {
   includeFirst: ProfileStats;
   /** [L][H][4] head statistics averaged over sequences, in HEAD_STAT_NAMES order. */
   headStats: number[][][];
+  /**
+   * Corpus runs: [L][H][4] index (into `lengths`) of the sequence whose own head statistic is closest to
+   * the corpus mean in `headStats`: where that head is most typical (the Layer Profile opens heads there).
+   */
+  typicalSequence?: number[][][];
+  /** Corpus runs: for each sequence (in `lengths` order), the index of its text in the profiled input. */
+  sequenceTexts?: number[];
 }

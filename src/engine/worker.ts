@@ -8,7 +8,7 @@ import { profileOfAnalysis, profileTexts } from './profile';
 import { writeAnalysisJson } from './jsonExport';
 import { CancelledError } from './errors';
 import type { Analysis } from './types';
-import type { AnalysisHandle } from './client';
+import type { AnalysisHandle, ProgressInfo } from './client';
 import type { FromWorker, Method, ToWorker, WorkerRequests } from './workerProtocol';
 
 /** Analyses kept for follow-up requests (each can be ~600 MB at T=1024 on gpt2-small). */
@@ -57,7 +57,7 @@ function checkLayer(a: Analysis, layer: number) {
 
 type Handler<M extends Method> = (
   params: WorkerRequests[M]['params'],
-  ctx: { signal: AbortSignal; progress: (p: { done: number; total: number; message?: string }) => void; transfer: ArrayBuffer[] },
+  ctx: { signal: AbortSignal; progress: (p: ProgressInfo) => void; transfer: ArrayBuffer[] },
 ) => Promise<WorkerRequests[M]['result']>;
 
 const handlers: { [M in Method]: Handler<M> } = {
@@ -148,8 +148,9 @@ const handlers: { [M in Method]: Handler<M> } = {
   },
 
   async profile({ texts, batchSize, positions, source }, { signal, progress }) {
-    const report = (p: { done: number; total: number; etaSeconds?: number }) =>
-      progress({ done: p.done, total: p.total, message: p.etaSeconds !== undefined ? `${Math.ceil(p.etaSeconds)} s left` : undefined });
+    const report = (p: { done: number; total: number; etaSeconds?: number; tokensDone?: number; tokensTotal?: number }) =>
+      progress({ done: p.done, total: p.total, message: p.etaSeconds !== undefined ? `${Math.ceil(p.etaSeconds)} s left` : undefined,
+        etaSeconds: p.etaSeconds, tokensDone: p.tokensDone, tokensTotal: p.tokensTotal });
     return exclusive(signal, () => profileTexts(engine, texts, { batchSize, positions, source }, report, signal));
   },
 };

@@ -22,6 +22,7 @@ export function activate(extension: vscode.ExtensionContext): void {
   const view = new LayerProfileView(c, {
     openHead: (layer, head) => analysis.openHead(layer, head),
     cancelProfile: () => profiles?.cancel(),
+    analyze: (document, input) => analysis.analyze(document, input),
   });
   profiles = new ProfileRunner(c, models, view);
   c.push(models, analysis, view, profiles);

@@ -38,3 +38,52 @@ export function parseProfileResult(text: string, name = 'The file'): ProfileResu
     throw new Error(`${name} is not an Attention Inspector profile: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
+
+// ---- Saving next to the input without clobbering an earlier result ----------------------------------------
+
+/**
+ * The first free name in the series `x.attention-profile.json`, `x.attention-profile-2.json`, `-3`, …
+ * (`exists` answers for a full path). Works for any `*.json` path: the counter goes before `.json`.
+ */
+export async function freeProfilePath(file: string, exists: (p: string) => Promise<boolean>, limit = 999): Promise<string> {
+  if (!(await exists(file))) return file;
+  const stem = file.replace(/(-\d+)?\.json$/i, '');
+  for (let n = 2; n <= limit; n++) {
+    const candidate = `${stem}-${n}.json`;
+    if (!(await exists(candidate))) return candidate;
+  }
+  throw new Error(`No free name for ${file}: ${limit} earlier profiles are in the way.`);
+}
+
+export type SaveChoice = 'overwrite' | 'newName' | 'cancel';
+
+/**
+ * Where to write a profile whose default path is `file`: the path itself when it is free; otherwise what
+ * `ask` chooses (Overwrite, Save as the next free name, or Cancel = undefined). `ask` gets the free name to offer.
+ */
+export async function resolveSavePath(file: string, exists: (p: string) => Promise<boolean>,
+  ask: (existing: string, freeName: string) => Promise<SaveChoice>): Promise<string | undefined> {
+  if (!(await exists(file))) return file;
+  const free = await freeProfilePath(file, exists);
+  const choice = await ask(file, free);
+  return choice === 'overwrite' ? file : choice === 'newName' ? free : undefined;
+}
+
+/** "24 / 64 texts · 3,100 / 9,800 tokens · about 1:15 min left" (notification and view say the same). */
+export function profileProgressText(p: { done: number; total: number; tokensDone?: number; tokensTotal?: number; etaSeconds?: number }): string {
+  const parts = [`${p.done.toLocaleString('en-US')} / ${p.total.toLocaleString('en-US')} texts`];
+  if (p.tokensDone !== undefined && p.tokensTotal !== undefined && p.tokensTotal > 0) {
+    parts.push(`${p.tokensDone.toLocaleString('en-US')} / ${p.tokensTotal.toLocaleString('en-US')} tokens`);
+  }
+  if (p.etaSeconds !== undefined && Number.isFinite(p.etaSeconds) && p.done < p.total) parts.push(`about ${formatSeconds(p.etaSeconds)} left`);
+  return parts.join(' · ');
+}
+
+/** 42 s, 1:15 min, 2 h 5 min. */
+export function formatSeconds(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}:${String(s % 60).padStart(2, '0')} min`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}

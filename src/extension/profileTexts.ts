@@ -9,9 +9,9 @@ import { listCsvColumns, listJsonlFields, readCorpus } from '../engine/corpus';
 import type { ProfileResult } from '../engine/types';
 import type { Ctx } from './ctx';
 import { askSaveUri, writeBytes } from './files';
-import { errorMessage, estimateRemainingMs, isAbort, profileProgressMessage } from './format';
+import { errorMessage, estimateRemainingMs, isAbort } from './format';
 import type { ModelManager } from './models';
-import { parseProfileResult } from './profileFile';
+import { parseProfileResult, profileProgressText, resolveSavePath, type SaveChoice } from './profileFile';
 import type { LayerProfileView } from './profileView';
 import { nonBlankLines, profileOutputPath } from './text';
 
@@ -47,7 +47,7 @@ export class ProfileRunner implements vscode.Disposable {
     const result = await this.runProfile(corpus);
     if (!result) return;
     const title = result.complete ? corpus.source : `${corpus.source} (partial: ${result.lengths.length} of ${corpus.texts.length})`;
-    this.view.showResult(result, 'corpus', title);
+    this.view.showResult(result, 'corpus', title, false, corpus.texts);
     void this.view.reveal();
     const saved = await this.save(result, corpus);
     const done = `Profiled ${result.lengths.length.toLocaleString('en-US')} texts from ${corpus.source}` +
@@ -136,15 +136,21 @@ export class ProfileRunner implements vscode.Disposable {
         async (progress, token) => {
           token.onCancellationRequested(() => run.abort());
           let reported = 0;
-          progress.report({ message: profileProgressMessage(0, total, 0) });
+          const first = `0 / ${total.toLocaleString('en-US')} texts · starting`;
+          progress.report({ message: first });
+          this.view.showProgress(0, total, first);
           return this.ctx.client.profile(corpus.texts, { batchSize, positions, source: corpus.source }, (p) => {
-            const elapsed = Date.now() - started;
-            const message = profileProgressMessage(p.done, p.total, elapsed);
-            const percent = p.total > 0 ? (100 * p.done) / p.total : 0;
+            // Engine figures: sequences and tokens done within the batch, time left weighted by tokens.
+            const eta = p.etaSeconds ?? (() => {
+              const ms = estimateRemainingMs(p.done, p.total, Date.now() - started);
+              return ms === undefined ? undefined : ms / 1000;
+            })();
+            const info = { ...p, etaSeconds: eta };
+            const message = profileProgressText(info);
+            const percent = p.tokensTotal ? (100 * (p.tokensDone ?? 0)) / p.tokensTotal : p.total > 0 ? (100 * p.done) / p.total : 0;
             progress.report({ message, increment: Math.max(0, percent - reported) });
             reported = Math.max(reported, percent);
-            const eta = estimateRemainingMs(p.done, p.total, elapsed);
-            this.view.showProgress(p.done, p.total, message, eta === undefined ? undefined : Math.round(eta / 1000));
+            this.view.showProgress(p.done, p.total, message, eta === undefined ? undefined : Math.round(eta), percent);
           }, run.signal);
         },
       );
@@ -171,8 +177,10 @@ export class ProfileRunner implements vscode.Disposable {
     const json = JSON.stringify(result, null, 1);
     if (corpus.outputPath) {
       try {
-        await fsp.writeFile(corpus.outputPath, json);
-        return vscode.Uri.file(corpus.outputPath);
+        const target = await resolveSavePath(corpus.outputPath, exists, askOverwrite);
+        if (!target) return undefined;
+        await fsp.writeFile(target, json);
+        return vscode.Uri.file(target);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? '';
         if (!WRITE_DENIED.has(code)) throw err;
@@ -202,6 +210,18 @@ export class ProfileRunner implements vscode.Disposable {
   dispose(): void {
     this.run?.abort();
   }
+}
+
+const exists = (p: string): Promise<boolean> => fsp.access(p).then(() => true, () => false);
+
+/** The profile file is already there: ask (modal) whether to overwrite it, write the next free name, or not save. */
+async function askOverwrite(existing: string, freeName: string): Promise<SaveChoice> {
+  const overwrite = 'Overwrite';
+  const newName = `Save as ${path.basename(freeName)}`;
+  const picked = await vscode.window.showWarningMessage(`${path.basename(existing)} already exists.`,
+    { modal: true, detail: `It holds an earlier profile. Overwrite it, or save this one as ${path.basename(freeName)}?` },
+    overwrite, newName);
+  return picked === overwrite ? 'overwrite' : picked === newName ? 'newName' : 'cancel';
 }
 
 /** Quick pick of a field/column name; `preferred` first when present. Skips the pick when only one. */

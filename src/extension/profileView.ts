@@ -2,8 +2,12 @@
 // profile of the latest Show Attention (computed from that analysis by the engine, no second forward
 // pass) and the result of Profile Texts. The webview keeps no data across reloads: on every `ready` the host resends its state.
 import * as vscode from 'vscode';
-import type { ProfileResult } from '../engine/types';
+import type { HeadStatName, ProfileResult } from '../engine/types';
+
+type FromProfileMessageStat = HeadStatName | undefined;
 import { isFromProfileMessage, type FromProfileMessage, type ProfileOrigin, type ToProfileMessage } from '../protocol';
+import type { AnalysisInput } from './analysis';
+import { HeldProfiles } from './profileHeld';
 import { writeSetting } from './config';
 import type { Ctx } from './ctx';
 import { askSaveUri, announceSaved, writeBytes } from './files';
@@ -16,9 +20,10 @@ export const PROFILE_VIEW_ID = 'attentionInspector.layerProfile';
 export interface ProfileViewActions {
   openHead(layer: number, head: number): void;
   cancelProfile(): void;
+  /** Show Attention on a document's text (resolves when the panel shows it; undefined when superseded). */
+  analyze(document: vscode.TextDocument, input: AnalysisInput): Promise<unknown>;
 }
 
-type ProfileMessage = Extract<ToProfileMessage, { type: 'profile' }>;
 type ProgressMessage = Extract<ToProfileMessage, { type: 'progress' }>;
 
 const EMPTY_MESSAGE = 'Run "Show Attention" on a selection to see its layer profile, or "Profile Texts…" for a corpus.';
@@ -26,7 +31,10 @@ const EMPTY_MESSAGE = 'Run "Show Attention" on a selection to see its layer prof
 export class LayerProfileView implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private ready = false;
-  private shown: ProfileMessage | undefined;
+  /** The latest selection profile and the latest corpus profile; one of them is shown. */
+  private readonly held = new HeldProfiles();
+  /** Set while a corpus head opens on a corpus text: that analysis' selection profile must not hide the corpus. */
+  private corpusOpening = 0;
   private progress: ProgressMessage | undefined;
   private error: string | undefined;
   /** Counts selection profiles so only the newest one is shown. */
@@ -53,16 +61,21 @@ export class LayerProfileView implements vscode.WebviewViewProvider, vscode.Disp
     );
   }
 
-  /** Show a result (and reveal the view for corpus results). */
-  showResult(result: ProfileResult, origin: ProfileOrigin, title: string, running = false): void {
-    this.shown = { type: 'profile', result, origin, title, running };
+  /** Hold a result and show it (a selection profile made by opening a corpus head keeps the corpus shown). */
+  showResult(result: ProfileResult, origin: ProfileOrigin, title: string, running = false, texts?: readonly string[], background = false): void {
+    this.held.set(origin, result, title, { running, texts, background });
     this.error = undefined;
     if (!running) this.progress = undefined;
-    this.post(this.shown);
+    this.postShown();
   }
 
-  showProgress(done: number, total: number, message: string, etaSeconds?: number): void {
-    this.progress = { type: 'progress', done, total, message, etaSeconds };
+  private postShown(): void {
+    const m = this.held.message();
+    if (m) this.post(m);
+  }
+
+  showProgress(done: number, total: number, message: string, etaSeconds?: number, percent?: number): void {
+    this.progress = { type: 'progress', done, total, message, etaSeconds, percent };
     this.post(this.progress);
   }
 
@@ -79,9 +92,11 @@ export class LayerProfileView implements vscode.WebviewViewProvider, vscode.Disp
   /** After Show Attention: the layer profile of that one text, computed from the analysis in the worker. */
   async profileSelection(analysisId: number, title: string): Promise<void> {
     const seq = ++this.selectionSeq;
+    // Analyses started by opening a corpus head update "this selection" but leave the corpus on screen.
+    const background = this.corpusOpening > 0 && this.held.shownOrigin === 'corpus';
     try {
       const result = await this.ctx.client.profileOfAnalysis(analysisId, title, this.ctx.config.profile.positions);
-      if (seq === this.selectionSeq) this.showResult(result, 'selection', title);
+      if (seq === this.selectionSeq) this.showResult(result, 'selection', title, false, undefined, background);
     } catch (err) {
       if (isAbort(err) || seq !== this.selectionSeq) return;
       this.ctx.log.error(`Layer profile of the selection failed: ${errorMessage(err)}`);
@@ -100,7 +115,8 @@ export class LayerProfileView implements vscode.WebviewViewProvider, vscode.Disp
 
   private onReady(): void {
     this.ready = true;
-    if (this.shown) this.post(this.shown);
+    const shown = this.held.message();
+    if (shown) this.post(shown);
     else this.post({ type: 'empty', message: EMPTY_MESSAGE });
     if (this.progress) this.post(this.progress);
     if (this.error) this.post({ type: 'error', message: this.error });
@@ -123,7 +139,11 @@ export class LayerProfileView implements vscode.WebviewViewProvider, vscode.Disp
         this.onReady();
         return;
       case 'openHead':
-        this.actions.openHead(m.layer, m.head);
+        if (m.origin === 'corpus') await this.openCorpusHead(m.layer, m.head, m.stat, m.sequence);
+        else this.actions.openHead(m.layer, m.head);
+        return;
+      case 'showProfile':
+        if (this.held.show(m.origin)) this.postShown();
         return;
       case 'export': {
         const bytes = m.format === 'png' ? dataUrlToBytes(m.data, 'image/png') : m.data;
@@ -156,11 +176,33 @@ export class LayerProfileView implements vscode.WebviewViewProvider, vscode.Disp
     }
   }
 
+  /**
+   * A head clicked in the corpus result: Show Attention on the corpus text where that head is most typical
+   * (or the chosen sequence), in an untitled document, then open the head in the panel.
+   */
+  private async openCorpusHead(layer: number, head: number, stat: FromProfileMessageStat, sequence?: number): Promise<void> {
+    const pick = this.held.corpusText(layer, head, stat, sequence);
+    this.ctx.log.info(`Opening layer ${layer} head ${head} on corpus sequence ${pick.sequence} (text ${pick.textIndex}, ${pick.reason})`);
+    const doc = await vscode.workspace.openTextDocument({ content: pick.text, language: 'plaintext' });
+    const editor = await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.One });
+    this.corpusOpening++;
+    try {
+      const session = await this.actions.analyze(editor.document, {
+        range: { start: 0, end: pick.text.length }, text: pick.text,
+        note: `Corpus text ${pick.textIndex + 1} (${pick.reason} of layer ${layer} head ${head})`,
+      });
+      if (session) this.actions.openHead(layer, head);
+    } finally {
+      this.corpusOpening--;
+    }
+  }
+
   private async saveShown(): Promise<void> {
-    if (!this.shown) throw new Error('There is no profile to save yet.');
+    const shown = this.held.message();
+    if (!shown) throw new Error('There is no profile to save yet.');
     const uri = await askSaveUri('attention-profile.json', 'json', undefined, 'Save Layer Profile');
     if (!uri) return;
-    await writeBytes(uri, JSON.stringify(this.shown.result, null, 1));
+    await writeBytes(uri, JSON.stringify(shown.result, null, 1));
     void announceSaved(uri);
   }
 
