@@ -1,13 +1,14 @@
-// Deterministic synthetic Layer Profile data for the harness page and tests: GPT-2-small shaped (12 layers,
+// Deterministic synthetic Layer Profile data for the harness page and tests: a synthetic 12×12 model (12 layers,
 // 12 heads), 64 right-padded sequences of 20–70 tokens, with norms built to look like a real run:
 // log-norms rise with depth, the first token is an attention sink with a large norm, norms drift with
 // position, and each token's log-norm depends on the previous two (AR(2)). Statistics are computed by the
 // engine's own src/engine/stats.ts, so the numbers are consistent with what the extension produces.
+import { typicalSequences } from '../../src/engine/profile';
 import { buildProfileResult } from '../../src/engine/stats';
 import type { ModelInfo, ProfileResult, ProfileSequence } from '../../src/engine/types';
 import { rng as prng } from '../fixtures/random';
 
-export const HARNESS_MODEL: ModelInfo = { name: 'gpt2', layers: 12, heads: 12, embd: 768, vocab: 50257, ctx: 1024, dtype: 'F32' };
+export const HARNESS_MODEL: ModelInfo = { name: 'synthetic 12×12', layers: 12, heads: 12, embd: 768, vocab: 50257, ctx: 1024, dtype: 'F32' };
 
 
 function gaussian(rand: () => number): number {
@@ -73,36 +74,54 @@ export interface SyntheticOptions {
   maxLength?: number;
   seed?: number;
   complete?: boolean;
+  /** Layers and heads of the synthetic model (default 12 × 12). */
+  layers?: number;
+  heads?: number;
+}
+
+function modelOf(opts: SyntheticOptions): ModelInfo {
+  const layers = opts.layers ?? HARNESS_MODEL.layers;
+  const heads = opts.heads ?? HARNESS_MODEL.heads;
+  return layers === HARNESS_MODEL.layers && heads === HARNESS_MODEL.heads ? HARNESS_MODEL
+    : { ...HARNESS_MODEL, name: `synthetic ${layers}×${heads}`, layers, heads };
 }
 
 export function syntheticSequences(opts: SyntheticOptions = {}): ProfileSequence[] {
   const { sequences = 64, minLength = 20, maxLength = 70, seed = 5 } = opts;
+  const model = modelOf(opts);
   const rand = prng(seed);
-  const traits = headTraits(HARNESS_MODEL.layers, HARNESS_MODEL.heads, rand);
+  const traits = headTraits(model.layers, model.heads, rand);
   return Array.from({ length: sequences }, () => {
     const length = minLength + Math.floor(rand() * (maxLength - minLength + 1));
     return {
       length,
-      attnOutNorms: syntheticNorms(length, HARNESS_MODEL.layers, rand),
+      attnOutNorms: syntheticNorms(length, model.layers, rand),
       headStats: syntheticHeadStats(length, traits, rand),
     };
   });
 }
 
-/** The harness corpus result: 64 sequences of 20–70 tokens (or `opts`). */
+/** The texts of the synthetic corpus (sequence i is text i). */
+export function syntheticTexts(count = 64): string[] {
+  return Array.from({ length: count }, (_, i) => `Synthetic text ${i}.`);
+}
+
+/** The harness corpus result: 64 sequences of 20–70 tokens (or `opts`), with the typical sequence of every head. */
 export function syntheticProfileResult(opts: SyntheticOptions = {}): ProfileResult {
   const seqs = syntheticSequences(opts);
-  return buildProfileResult(seqs, {
-    model: HARNESS_MODEL,
-    source: 'rotten_tomatoes_test.jsonl (field text, first 64 rows)',
+  const result = buildProfileResult(seqs, {
+    model: modelOf(opts),
+    source: 'synthetic-corpus.jsonl (field text, 64 rows)',
     complete: opts.complete ?? true,
     truncatedCount: 0,
     createdAt: '2026-01-15T10:30:00.000Z',
   });
+  return { ...result, typicalSequence: typicalSequences(seqs, result.headStats), sequenceTexts: seqs.map((_, i) => i) };
 }
 
-/** A single-text ("selection") result: one sequence. */
-export function syntheticSelectionResult(): ProfileResult {
-  const result = syntheticProfileResult({ sequences: 1, minLength: 48, maxLength: 48, seed: 11 });
-  return { ...result, source: 'notes.md, lines 12–18 (selection)' };
+/** A single-text ("selection") result: one sequence (48 tokens, or `length`). */
+export function syntheticSelectionResult(length = 48, opts: SyntheticOptions = {}): ProfileResult {
+  const result = syntheticProfileResult({ ...opts, sequences: 1, minLength: length, maxLength: length, seed: 11 });
+  const { typicalSequence: _t, sequenceTexts: _s, ...single } = result;
+  return { ...single, source: 'synthetic-notes.md, lines 12–18 (selection)', createdAt: '2026-01-15T10:35:00.000Z' };
 }

@@ -1,6 +1,6 @@
 // Screenshots of the Layer Profile harness: node --import tsx test/webview/profile-harness.screenshot.ts [outDir]
 // Writes layer-profile-<theme>-<scenario>.png at 420×1800 (2× pixels); --full adds the rest of the page in
-// slices; --width=320 changes the viewport width.
+// slices; --width=320 changes the viewport width; --only=both,dark/corpus picks scenarios (or theme/scenario).
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildHarness, launchChromium } from './profile-harness.build';
@@ -14,8 +14,10 @@ async function main(): Promise<void> {
   const browser = await launchChromium({ width, height: 1800 }, 2);
   try {
     const shots: [string, string][] = [['dark', 'corpus'], ['light', 'corpus'], ['hc-dark', 'corpus'], ['hc-light', 'corpus'], ['dark', 'empty'],
-      ['hc-dark', 'empty'], ['dark', 'partial'], ['hc-light', 'partial'], ['light', 'selection'], ['dark', 'error'], ['hc-dark', 'error']];
-    for (const [theme, scenario] of shots) {
+      ['hc-dark', 'empty'], ['dark', 'partial'], ['hc-light', 'partial'], ['light', 'selection'], ['dark', 'error'], ['hc-dark', 'error'],
+      ['dark', 'both'], ['hc-dark', 'both'], ['dark', 'long'], ['dark', 'deep']];
+    const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+    for (const [theme, scenario] of shots.filter(([t, sc]) => !only || only.includes(`${t}/${sc}`) || only.includes(sc))) {
       const page = await browser.context.newPage();
       page.on('pageerror', (e) => console.error(`[${theme}/${scenario}] page error: ${e.message}`));
       page.on('console', (m) => { if (m.type() === 'error') console.error(`[${theme}/${scenario}] console: ${m.text()}`); });

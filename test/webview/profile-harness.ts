@@ -1,7 +1,8 @@
 // Browser entry of the Layer Profile harness page (bundled to dist/test/profile-harness.js and loaded BEFORE
 // dist/webview/profile.js). It installs a mocked acquireVsCodeApi that records posted messages, applies a
 // VS Code theme (Dark Modern, Light Modern, High Contrast, High Contrast Light: test/webview/themes.ts), and answers `ready` with a scenario:
-//   profile-harness.html?theme=dark|light|hc-dark|hc-light&scenario=corpus|selection|empty|progress|partial|error
+//   profile-harness.html?theme=dark|light|hc-dark|hc-light&scenario=corpus|selection|both|long|deep|empty|progress|partial|error
+// (`both`: the host holds a selection and a corpus result and answers showProfile like the real one).
 import type { FromProfileMessage, ToProfileMessage } from '../../src/protocol';
 import { syntheticProfileResult, syntheticSelectionResult } from './profile-harness.data';
 import { applyTheme, themeName } from './themes';
@@ -11,19 +12,41 @@ function applyNamedTheme(name: string | null): void {
   applyTheme(themeName(name));
 }
 
+const CORPUS_TITLE = 'synthetic-corpus.jsonl (field text)';
+const SELECTION_TITLE = 'synthetic-notes.md (selection)';
+
+/** The mocked host's held results (like src/extension/profileHeld.ts): showProfile switches between them. */
+const held: Partial<Record<'selection' | 'corpus', Extract<ToProfileMessage, { type: 'profile' }>>> = {};
+
+function heldMessage(origin: 'selection' | 'corpus'): ToProfileMessage {
+  const m = held[origin]!;
+  return { ...m, held: { selection: held.selection?.title, corpus: held.corpus?.title } };
+}
+
 function scenarioMessages(scenario: string): ToProfileMessage[] {
-  const corpus = (): ToProfileMessage => ({ type: 'profile', result: syntheticProfileResult(), origin: 'corpus', title: 'Profile of 64 reviews' });
+  const corpus = (): ToProfileMessage => ({ type: 'profile', result: syntheticProfileResult(), origin: 'corpus', title: CORPUS_TITLE, canOpenOnCorpus: true });
   switch (scenario) {
     case 'selection':
-      return [{ type: 'profile', result: syntheticSelectionResult(), origin: 'selection', title: 'Selection in notes.md' }];
+      return [{ type: 'profile', result: syntheticSelectionResult(), origin: 'selection', title: SELECTION_TITLE }];
+    case 'long':
+      // One text of 1024 tokens (T = 1024).
+      return [{ type: 'profile', result: syntheticSelectionResult(1024), origin: 'selection', title: 'synthetic-long.md (selection, 1024 tokens)' }];
+    case 'deep':
+      // A synthetic 48-layer, 25-head corpus: every layer must stay findable.
+      return [{ type: 'profile', result: syntheticProfileResult({ layers: 48, heads: 25, sequences: 16 }), origin: 'corpus', title: 'synthetic 48-layer corpus', canOpenOnCorpus: true }];
+    case 'both': {
+      held.corpus = { type: 'profile', result: syntheticProfileResult(), origin: 'corpus', title: CORPUS_TITLE, canOpenOnCorpus: true };
+      held.selection = { type: 'profile', result: syntheticSelectionResult(), origin: 'selection', title: SELECTION_TITLE };
+      return [heldMessage('selection')];
+    }
     case 'empty':
       return [{ type: 'empty', message: 'No layer profile yet.' }];
     case 'progress':
-      return [{ type: 'progress', done: 0, total: 64, message: 'Loading gpt2…' }];
+      return [{ type: 'progress', done: 0, total: 64, message: '0 / 64 texts · starting' }];
     case 'partial':
       return [
-        { type: 'profile', result: syntheticProfileResult({ sequences: 24, complete: false }), origin: 'corpus', title: 'Profile of 64 reviews', running: true },
-        { type: 'progress', done: 24, total: 64, etaSeconds: 75, message: 'Batch 3 of 8' },
+        { type: 'profile', result: syntheticProfileResult({ sequences: 24, complete: false }), origin: 'corpus', title: CORPUS_TITLE, running: true },
+        { type: 'progress', done: 24, total: 64, etaSeconds: 75, percent: 30, message: '24 / 64 texts · 1,010 / 3,330 tokens · about 1:15 min left' },
       ];
     case 'error':
       return [corpus(), { type: 'error', message: 'Profile failed: the model folder has no tokenizer.json.' }];
@@ -69,6 +92,7 @@ let acquired = false;
     postMessage(message: FromProfileMessage) {
       window.profileHarness.posted.push(JSON.parse(JSON.stringify(message)) as FromProfileMessage);
       if (message.type === 'ready') for (const m of scenarioMessages(scenario)) send(m);
+      if (message.type === 'showProfile' && held[message.origin]) send(heldMessage(message.origin));
     },
     getState: () => JSON.parse(sessionStorage.getItem(STATE_KEY) ?? 'null') as unknown,
     setState: (s: unknown) => sessionStorage.setItem(STATE_KEY, JSON.stringify(s)),

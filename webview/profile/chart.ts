@@ -18,6 +18,8 @@ export interface ChartInput {
   stat: HeadStatName;
   /** The head last opened (outlined in the head heatmap). */
   selectedHead: { layer: number; head: number } | null;
+  /** The last tooltip line of a head cell (what a click does); default "click to open". */
+  openHint?: string;
 }
 
 export interface Hit {
@@ -74,3 +76,14 @@ export const STAT_LABELS: Record<HeadStatName, string> = {
   prevToken: 'Previous-token',
   meanDistance: 'Mean distance',
 };
+
+/**
+ * Units (src/engine/stats.ts headStats): entropy uses the natural log, so it is in nats; sink mass and
+ * previous-token are attention weights (0–1, no unit); mean distance counts tokens.
+ */
+export const STAT_UNITS: Record<HeadStatName, string> = { entropy: 'nats', sinkMass: '', prevToken: '', meanDistance: 'tokens' };
+
+/** "Entropy (nats)", "Sink mass (weight 0–1)". */
+export function statWithUnit(stat: HeadStatName): string {
+  return `${STAT_LABELS[stat]} (${STAT_UNITS[stat] || 'weight 0–1'})`;
+}

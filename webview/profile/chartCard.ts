@@ -47,10 +47,11 @@ export class ChartCard {
       'aria-label': `Export ${def.title} as ${f.toUpperCase()}`, onclick: () => this.exportAs(f),
     }, f.toUpperCase()));
     this.el = h('figure', { class: 'chart', 'data-chart': def.id },
-      h('figcaption', {}, h('span', { class: 'chart-title', title: def.title }, def.title), h('span', { class: 'exports' }, ...buttons)),
+      h('figcaption', {}, h('span', { class: 'chart-title' }, def.title), h('span', { class: 'exports' }, ...buttons)),
       ...(controls ? [controls] : []),
       h('div', { class: 'canvas-wrap' }, this.canvas));
     this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
+    this.canvas.addEventListener('mouseleave', () => { env.tooltip.hide(); this.canvas.classList.remove('clickable'); });
     this.canvas.addEventListener('click', (e) => {
       const hit = this.hitAt(e);
       if (hit?.head) env.openHead(hit.head.layer, hit.head.head);

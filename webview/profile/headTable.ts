@@ -1,7 +1,7 @@
 // The sortable, keyboard-accessible table of all heads and their four statistics.
 import { HEAD_STAT_NAMES } from '../../src/engine/types';
 import type { HeadStatName } from '../../src/engine/types';
-import { STAT_LABELS } from './chart';
+import { statWithUnit } from './chart';
 import { h } from './dom';
 import type { SortKey } from './vscode';
 
@@ -40,7 +40,7 @@ const SHORT_LABELS: Record<HeadStatName, string> = { entropy: 'Entropy', sinkMas
 const COLUMNS: { key: SortKey; label: string; full: string }[] = [
   { key: 'layer', label: 'Layer', full: 'Layer' },
   { key: 'head', label: 'Head', full: 'Head' },
-  ...HEAD_STAT_NAMES.map((n: HeadStatName) => ({ key: n as SortKey, label: SHORT_LABELS[n], full: STAT_LABELS[n] })),
+  ...HEAD_STAT_NAMES.map((n: HeadStatName) => ({ key: n as SortKey, label: SHORT_LABELS[n], full: statWithUnit(n) })),
 ];
 
 /** Render (or re-render) the table into `container`. */

@@ -2,8 +2,8 @@
 // Protocol: src/protocol.ts (ToProfileMessage / FromProfileMessage). State: vscode.ts.
 import type { HeadStatName, ProfileResult } from '../../src/engine/types';
 import { HEAD_STAT_NAMES } from '../../src/engine/types';
-import type { ProfileOrigin, ToProfileMessage } from '../../src/protocol';
-import { STAT_LABELS } from './chart';
+import type { ProfileHeld, ProfileOrigin, ToProfileMessage } from '../../src/protocol';
+import { STAT_LABELS, statWithUnit } from './chart';
 import { Announcer, ChartCard, Tooltip } from './chartCard';
 import { SECTIONS } from './charts/index';
 import { h } from './dom';
@@ -12,14 +12,14 @@ import { readTheme } from './theme';
 import type { SortKey, ViewState } from './vscode';
 import { Host } from './vscode';
 
-interface Shown { result: ProfileResult; origin: ProfileOrigin; title: string }
+interface Shown { result: ProfileResult; origin: ProfileOrigin; title: string; held: ProfileHeld; canOpenOnCorpus: boolean }
 
 const SECTION_NOTES: Record<string, string> = {
   corpus: 'Which positions hold real tokens (sequences are right-padded) and how long the sequences are.',
-  magnitudes: 'How much each layer\u2019s attention changes the residual stream: the norm of the attention output per token, log scale.',
-  position: 'Mean norm by token position, and a straight-line fit of the log mean norm on position.',
-  autoregression: 'How well a token\u2019s log norm is predicted by those of the two tokens before it.',
-  heads: 'Per-head statistics averaged over sequences. Click a cell or a row to open that head.',
+  magnitudes: 'How much each layer\u2019s attention changes the residual stream: the L2 norm of the attention output per token. Logs are natural logs (ln).',
+  position: 'Mean norm by token position, and a straight-line fit of ln(mean norm) on position (β1 per token).',
+  autoregression: 'How well a token\u2019s ln norm is predicted by those of the two tokens before it.',
+  heads: 'Per-head statistics averaged over sequences. Entropy in nats (natural log); sink mass and previous-token are attention weights (0\u20131); mean distance in tokens.',
 };
 
 class ProfileView {
@@ -44,12 +44,25 @@ class ProfileView {
   private readonly climHi = h('input', { type: 'number', id: 'clim-hi', min: 0, max: 100, step: 1, 'aria-label': 'Upper colour limit percentile' });
   private readonly heatmapLog = h('input', { type: 'checkbox', id: 'heatmap-log' });
   private readonly tableBox = h('div', { class: 'table-wrap', tabindex: -1 });
+  /** "This selection | The corpus": which held result is shown (hidden unless the host holds both). */
+  private readonly switcher = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Profile shown', hidden: true });
+  private readonly headHint = h('p', { class: 'note head-hint' });
+  private readonly sequenceInput = h('input', { type: 'number', id: 'open-sequence', min: 0, step: 1, placeholder: 'typical',
+    'aria-label': 'Corpus sequence to open heads on (empty: the most typical one)' });
+  private readonly sequenceControl = h('div', { class: 'controls open-on', hidden: true },
+    h('label', { for: 'open-sequence' }, 'Open heads on sequence'), this.sequenceInput);
 
   constructor(private readonly root: HTMLElement) {
     this.buildDom();
     this.showEmpty('No layer profile yet.');
     window.addEventListener('message', (e: MessageEvent) => this.onMessage(e.data as ToProfileMessage));
     new ResizeObserver(() => this.scheduleRender()).observe(this.content);
+    // A tooltip belongs to the pointer over a chart: it goes on scroll (of the page or the head table), on blur
+    // and when the view is hidden; charts hide it on leave and renderAll whenever the data changes.
+    window.addEventListener('scroll', () => this.tooltip.hide(), { capture: true, passive: true });
+    window.addEventListener('blur', () => this.tooltip.hide());
+    document.addEventListener('visibilitychange', () => this.tooltip.hide());
+    document.addEventListener('mouseleave', () => this.tooltip.hide());
     // Theme changes: VS Code swaps the body class and rewrites the --vscode-* variables on <html style>.
     const themeObserver = new MutationObserver(() => this.scheduleRender());
     themeObserver.observe(document.body, { attributes: true, attributeFilter: ['class'] });
@@ -72,7 +85,7 @@ class ProfileView {
       button('Profile Texts…', () => this.host.post({ type: 'runProfile' })),
       button('Open…', () => this.host.post({ type: 'openResult' })),
       button('Save…', () => this.host.post({ type: 'saveResult' })));
-    this.content.append(this.header, toolbar);
+    this.content.append(this.header, this.switcher, toolbar);
 
     const env = {
       tooltip: this.tooltip,
@@ -90,7 +103,7 @@ class ProfileView {
         this.cards.push(card);
         details.append(card.el);
       }
-      if (sec.id === 'heads') details.append(this.tableBox);
+      if (sec.id === 'heads') details.append(this.sequenceControl, this.tableBox, this.headHint);
       this.sections.set(sec.id, details);
       this.content.append(details);
     }
@@ -148,18 +161,22 @@ class ProfileView {
     switch (m.type) {
       case 'profile':
         this.errorBox.hidden = true;
-        this.shown = { result: m.result, origin: m.origin, title: m.title };
+        this.tooltip.hide();
+        if (this.shown && (this.shown.origin !== m.origin || this.shown.result.createdAt !== m.result.createdAt)) this.selectedHead = null;
+        this.shown = { result: m.result, origin: m.origin, title: m.title, held: m.held ?? { [m.origin]: m.title }, canOpenOnCorpus: !!m.canOpenOnCorpus };
         this.emptyBox.hidden = true;
         this.content.hidden = false;
         if (!m.running) this.progressBox.hidden = true;
         this.renderHeader();
+        this.renderSwitcher();
         this.renderAll();
         return;
       case 'progress':
         this.errorBox.hidden = true;
-        this.showProgress(m.done, m.total, m.etaSeconds, m.message);
+        this.showProgress(m.done, m.total, m.etaSeconds, m.message, m.percent);
         return;
       case 'empty':
+        this.tooltip.hide();
         this.showEmpty(m.message);
         return;
       case 'error':
@@ -187,16 +204,17 @@ class ProfileView {
     this.emptyBox.hidden = false;
   }
 
-  private showProgress(done: number, total: number, eta: number | undefined, message: string): void {
-    const pct = total > 0 ? Math.min(100, (100 * done) / total) : 0;
-    const parts = [`${done.toLocaleString()} / ${total.toLocaleString()} sequences`];
+  /** `message` is the host's progress line (the notification shows the same); counts are the fallback. */
+  private showProgress(done: number, total: number, eta: number | undefined, message: string, percent?: number): void {
+    const pct = percent !== undefined && Number.isFinite(percent) ? Math.max(0, Math.min(100, percent)) : total > 0 ? Math.min(100, (100 * done) / total) : 0;
+    const parts = [`${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} texts`];
     if (eta !== undefined && Number.isFinite(eta) && done < total) parts.push(`about ${formatDuration(eta)} left`);
     this.progressBox.replaceChildren(
       h('div', { class: 'progress-row' },
-        h('span', { class: 'progress-count' }, parts.join(' · ')),
+        h('span', { class: 'progress-count' }, message || parts.join(' · ')),
         h('button', { type: 'button', class: 'secondary small', onclick: () => this.host.post({ type: 'cancelProfile' }) }, 'Cancel')),
-      h('progress', { max: 100, value: pct.toFixed(1), 'aria-label': 'Profile progress' }),
-      h('div', { class: 'progress-message' }, message || (this.shown ? 'Charts show the sequences done so far.' : 'Partial results appear here as they arrive.')));
+      h('progress', { max: 100, value: pct.toFixed(1), 'aria-label': `Profile progress, ${Math.floor(pct)}%` }),
+      h('div', { class: 'progress-message' }, this.shown ? 'Charts show the sequences done so far.' : 'Partial results appear here as they arrive.'));
     this.progressBox.hidden = false;
     if (!this.shown) this.emptyBox.hidden = true;
   }
@@ -214,23 +232,53 @@ class ProfileView {
     const n = result.lengths.length;
     const facts = [
       result.model.name,
-      origin === 'corpus' ? `${n.toLocaleString()} sequence${n === 1 ? '' : 's'}` : 'selection',
-      `${tokens.toLocaleString()} tokens`,
+      origin === 'corpus' ? `${n.toLocaleString('en-US')} sequence${n === 1 ? '' : 's'}` : 'selection',
+      `${tokens.toLocaleString('en-US')} tokens`,
     ];
     const badges: HTMLElement[] = [];
     if (!result.complete) badges.push(h('span', { class: 'badge warn', title: 'The run was cancelled or is still going: statistics cover the sequences done so far.' }, 'partial'));
     if (result.truncatedCount > 0) badges.push(h('span', { class: 'badge', title: 'Sequences longer than the context were truncated.' }, `${result.truncatedCount} truncated`));
     const created = new Date(result.createdAt);
     this.header.replaceChildren(
+      h('div', { class: 'showing', 'data-origin': origin }, origin === 'corpus' ? 'Showing the corpus profile' : 'Showing this selection\u2019s profile'),
       h('div', { class: 'title-row' }, h('h2', { title }, title), ...badges),
       h('div', { class: 'facts' }, facts.join(' · ')),
       h('div', { class: 'source', title: result.source }, result.source +
         (Number.isNaN(created.getTime()) ? '' : ` · ${created.toLocaleString()}`)));
   }
 
+  /** Segmented "This selection | The corpus" when the host holds both; one click switches. */
+  private renderSwitcher(): void {
+    const held = this.shown?.held ?? {};
+    const both = !!held.selection && !!held.corpus;
+    this.switcher.hidden = !both;
+    if (!both || !this.shown) return;
+    const current = this.shown.origin;
+    const option = (origin: ProfileOrigin, label: string, title: string) => h('button', {
+      type: 'button', class: 'segment', 'data-origin': origin, 'aria-pressed': String(origin === current), title,
+      onclick: () => { if (origin !== this.shown?.origin) { this.tooltip.hide(); this.host.post({ type: 'showProfile', origin }); } },
+    }, label);
+    this.switcher.replaceChildren(
+      option('selection', 'This selection', held.selection ?? ''),
+      option('corpus', 'The corpus', held.corpus ?? ''));
+  }
+
   private openHead(layer: number, head: number): void {
     this.selectedHead = { layer, head };
-    this.host.post({ type: 'openHead', layer, head });
+    if (this.shown?.origin === 'corpus' && this.shown.canOpenOnCorpus) {
+      const raw = this.sequenceInput.value.trim();
+      const n = raw === '' ? undefined : Number(raw);
+      const max = this.shown.result.lengths.length - 1;
+      if (n !== undefined && !(Number.isInteger(n) && n >= 0 && n <= max)) {
+        this.sequenceInput.setAttribute('aria-invalid', 'true');
+        this.showError(`Sequence ${raw} does not exist: this corpus profile has sequences 0\u2013${max}. Leave the box empty to open the most typical one.`);
+        return;
+      }
+      this.sequenceInput.removeAttribute('aria-invalid');
+      this.host.post({ type: 'openHead', layer, head, origin: 'corpus', stat: this.state.stat, ...(n === undefined ? {} : { sequence: n }) });
+    } else {
+      this.host.post({ type: 'openHead', layer, head });
+    }
     this.renderAll();
   }
 
@@ -246,6 +294,7 @@ class ProfileView {
   }
 
   private renderAll(): void {
+    this.tooltip.hide(); // the numbers under a tooltip may be about to change
     if (!this.shown || this.content.hidden) return;
     const { result, origin } = this.shown;
     const theme = readTheme();
@@ -257,11 +306,20 @@ class ProfileView {
     for (const sec of SECTIONS) {
       this.sections.get(sec.id)!.hidden = (!!sec.corpusOnly && !corpus) || (sec.id === 'heads' && !hasHeads);
     }
+    const onCorpus = corpus && this.shown.canOpenOnCorpus;
+    const openHint = onCorpus ? `click: open on the corpus text where it is most typical (${STAT_LABELS[this.state.stat].toLowerCase()})`
+      : corpus ? 'click: open on the current Show Attention text' : 'click to open';
     const input = {
       result, stats, includeFirst: this.state.includeFirst, theme, climPercentiles: this.state.climPercentiles,
       heatmapLog: this.state.heatmapLog,
-      stat: this.state.stat, selectedHead: this.selectedHead,
+      stat: this.state.stat, selectedHead: this.selectedHead, openHint,
     };
+    this.sequenceControl.hidden = !onCorpus;
+    this.sequenceInput.max = String(Math.max(0, result.lengths.length - 1));
+    this.headHint.textContent = onCorpus
+      ? `A head opens in the attention panel on the corpus text where its ${statWithUnit(this.state.stat).toLowerCase()} is closest to the corpus mean, or on the sequence you enter.`
+      : corpus ? 'The texts of this saved profile are not at hand: heads open on the current Show Attention text.'
+        : 'Heads open in the attention panel on this selection.';
     for (const card of this.cards) {
       if ((card.def.corpusOnly && !corpus) || (card.def.id === 'headHeatmap' && !hasHeads)) continue;
       try {

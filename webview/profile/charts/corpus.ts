@@ -1,7 +1,7 @@
 // Chart 0 (corpus runs only): the valid-token mask and the distribution of sequence lengths.
 import type { ChartDef, ChartInput, BuiltChart } from '../chart';
 import { emptyScene, profileChartCsv, toCsv } from '../chart';
-import { makeAxes } from '../plot';
+import { legendBand, makeAxes, swatchLegendItem } from '../plot';
 import { fdHistogram } from '../../../src/engine/stats';
 import { fmt } from '../stats';
 import type { Prim } from '../scene';
@@ -11,10 +11,11 @@ function buildValidMask(input: ChartInput): BuiltChart {
   const lengths = result.lengths;
   const n = lengths.length;
   const maxLen = Math.max(1, ...lengths);
-  const scene = emptyScene(input, Math.round(Math.min(260, Math.max(150, 70 + n * 2))));
-  const legendY = 12;
+  const legend = legendBand(input.width, theme, [swatchLegendItem('valid token', theme.blue, theme),
+    swatchLegendItem('padding (right)', theme.masked, theme, theme.grid)]);
+  const scene = emptyScene(input, Math.round(Math.min(260, Math.max(150, 70 + n * 2))) + legend.height);
   const axes = makeAxes({
-    width: scene.width, height: scene.height, theme, top: 26,
+    width: scene.width, height: scene.height, theme, top: legend.height + 6,
     x: { domain: [-0.5, maxLen - 0.5], label: 'Token position', integer: true },
     y: { domain: [n - 0.5, -0.5], label: 'Sequence', integer: true },
     grid: false,
@@ -29,12 +30,7 @@ function buildValidMask(input: ChartInput): BuiltChart {
     prims.push({ k: 'rect', x: x0, y: Math.min(y0, y1), w: x1 - x0, h: Math.abs(y1 - y0) + 0.3, fill: theme.blue });
   });
   prims.push(...axes.over);
-  prims.push(
-    { k: 'rect', x: frame.left, y: legendY - 5, w: 10, h: 10, fill: theme.blue },
-    { k: 'text', x: frame.left + 14, y: legendY, text: 'valid token', color: theme.foreground, size: theme.fontSize, baseline: 'middle' },
-    { k: 'rect', x: frame.left + 90, y: legendY - 5, w: 10, h: 10, fill: theme.masked, stroke: theme.grid },
-    { k: 'text', x: frame.left + 104, y: legendY, text: 'padding (right)', color: theme.foreground, size: theme.fontSize, baseline: 'middle' },
-  );
+  prims.push(...legend.prims);
   scene.prims = prims;
   const header = ['sequence', 'length', ...Array.from({ length: maxLen }, (_, p) => `p${p}`)];
   const rows = lengths.map((len, i) => [i, len, ...Array.from({ length: maxLen }, (_, p) => (p < len ? 1 : 0))]);

@@ -1,7 +1,7 @@
 // Charts 3 and 6: the layer × position heatmap of mean norms and the layer × head heatmap of a head statistic.
 import { HEAD_STAT_NAMES } from '../../../src/engine/types';
 import type { ChartDef, ChartInput, BuiltChart, KeyGrid } from '../chart';
-import { STAT_LABELS, emptyScene, profileChartCsv } from '../chart';
+import { STAT_LABELS, STAT_UNITS, emptyScene, profileChartCsv, statWithUnit } from '../chart';
 import { magma } from '../colormap';
 import type { Frame } from '../plot';
 import { colorBar, makeAxes } from '../plot';
@@ -71,15 +71,16 @@ function buildPositionHeatmap(input: ChartInput): BuiltChart {
   const colourGrid = grid.map((row) => row.map(toColourSpace));
   const [lo, hi] = colorLimits(colourGrid.flat(), input.climPercentiles);
   const fromColourSpace = (v: number) => (log ? Math.exp(v) : v);
-  const scene = emptyScene(input, Math.max(220, Math.min(420, 90 + L * 12)));
+  // Tall enough that every layer row keeps a readable label (12 px a row, up to 48 layers).
+  const scene = emptyScene(input, Math.max(220, Math.min(760, 90 + L * 13)));
   const axes = makeAxes({
     width: scene.width, height: scene.height, theme, top: 8, bottom: COLORBAR_SPACE, grid: false,
     x: { domain: [-0.5, P - 0.5], label: 'Token position', integer: true },
-    y: { domain: [-0.5, L - 0.5], label: 'Transformer layer', integer: true },
+    y: { domain: [-0.5, L - 0.5], label: 'Layer', integer: true, every: true },
   });
   const { frame } = axes;
   const cb = colorBar(frame.left, scene.height - 16, frame.width, magma, fromColourSpace(lo), fromColourSpace(hi),
-    `Mean norm${log ? ', log colour' : ''} (p${input.climPercentiles[0]}–p${input.climPercentiles[1]})`, theme);
+    `Mean norm${log ? ' (ln colour)' : ''} p${input.climPercentiles[0]}–p${input.climPercentiles[1]}`, theme);
   scene.prims = [...gridCells(frame, colourGrid, scaled(lo, hi), theme.masked), ...axes.over, ...contrastFrame(frame, theme), ...cb];
   return {
     scene,
@@ -105,11 +106,11 @@ function buildHeadHeatmap(input: ChartInput): BuiltChart {
   const H = Math.max(1, ...heads.map((r) => r.length));
   const grid = heads.map((row) => row.map((v) => v?.[s] ?? null));
   const [lo, hi] = colorLimits(grid.flat(), [0, 100]);
-  const scene = emptyScene(input, Math.max(220, Math.min(460, 90 + L * 14)));
+  const scene = emptyScene(input, Math.max(220, Math.min(800, 90 + L * 14)));
   const axes = makeAxes({
     width: scene.width, height: scene.height, theme, top: 8, bottom: COLORBAR_SPACE, grid: false,
-    x: { domain: [-0.5, H - 0.5], label: 'Head', integer: true },
-    y: { domain: [-0.5, L - 0.5], label: 'Transformer layer', integer: true },
+    x: { domain: [-0.5, H - 0.5], label: 'Head', integer: true, every: true },
+    y: { domain: [-0.5, L - 0.5], label: 'Layer', integer: true, every: true },
   });
   const { frame } = axes;
   const prims = gridCells(frame, grid, scaled(lo, hi), theme.masked);
@@ -119,7 +120,7 @@ function buildHeadHeatmap(input: ChartInput): BuiltChart {
     const y0 = frame.y(sel.layer + 0.5);
     prims.push({ k: 'rect', x: x0 + 1, y: y0 + 1, w: frame.x(sel.head + 0.5) - x0 - 2, h: frame.y(sel.layer - 0.5) - y0 - 2, stroke: theme.foreground, lineWidth: 2 });
   }
-  const cb = colorBar(frame.left, scene.height - 16, frame.width, magma, lo, hi, STAT_LABELS[stat], theme);
+  const cb = colorBar(frame.left, scene.height - 16, frame.width, magma, lo, hi, statWithUnit(stat), theme);
   scene.prims = [...prims, ...axes.over, ...contrastFrame(frame, theme), ...cb];
   return {
     scene,
@@ -132,7 +133,8 @@ function buildHeadHeatmap(input: ChartInput): BuiltChart {
       if (l < 0 || l >= L || h < 0 || h >= H || x < frame.left || x > frame.left + frame.width) return null;
       const v = heads[l]?.[h];
       return {
-        lines: [`layer ${l}, head ${h}`, ...HEAD_STAT_NAMES.map((n, k) => `${STAT_LABELS[n]} ${fmt(v?.[k], 4)}`), 'click to open'],
+        lines: [`layer ${l}, head ${h}`, ...HEAD_STAT_NAMES.map((n, k) => `${STAT_LABELS[n]} ${fmt(v?.[k], 4)}${STAT_UNITS[n] ? ` ${STAT_UNITS[n]}` : ''}`),
+          input.openHint ?? 'click to open'],
         head: { layer: l, head: h },
       };
     },

@@ -3,7 +3,7 @@ import type { ChartDef, ChartInput, BuiltChart, Hit, KeyGrid } from '../chart';
 import { emptyScene, nearestIndex, profileChartCsv, toCsv } from '../chart';
 import { layerColors, plasma } from '../colormap';
 import type { Frame, Marker } from '../plot';
-import { layerLegend, makeAxes, marker, seriesLegend } from '../plot';
+import { layerLegendItem, legendBand, makeAxes, marker, seriesLegendItems, textLegendItem } from '../plot';
 import type { Point, Prim } from '../scene';
 import { fmt, padExtent } from '../stats';
 
@@ -43,10 +43,11 @@ function buildDistribution(input: ChartInput): BuiltChart {
   const centres = hists.map((h) => h.density.map((_, i) => (h.edges[i] + h.edges[i + 1]) / 2));
   const xExt = extent(hists.flatMap((h) => [h.edges[0], h.edges[h.edges.length - 1]]));
   const yMax = Math.max(1e-9, ...hists.flatMap((h) => h.density.filter(finite)));
-  const scene = emptyScene(input, 230);
+  const legend = legendBand(input.width, theme, [layerLegendItem(L, plasma, range, theme)]);
+  const scene = emptyScene(input, 214 + legend.height);
   const axes = makeAxes({
-    width: scene.width, height: scene.height, theme, top: 24,
-    x: { domain: xExt, label: 'Log vector norm' },
+    width: scene.width, height: scene.height, theme, top: legend.height + 8,
+    x: { domain: xExt, label: 'ln ‖attention output‖ (natural log)' },
     y: { domain: [0, yMax * 1.05], label: 'Density' },
   });
   const { frame } = axes;
@@ -54,12 +55,11 @@ function buildDistribution(input: ChartInput): BuiltChart {
     k: 'line', color: colors[l], width: 1.6,
     pts: h.density.map((d, i): Point => [frame.x(centres[l][i]), frame.y(d)]),
   }));
-  scene.prims = [...axes.under, ...lines, ...axes.over,
-    ...layerLegend(frame.left + frame.width, 8, L, plasma, range, theme)];
+  scene.prims = [...axes.under, ...lines, ...axes.over, ...legend.prims];
   return {
     scene,
     csv: profileChartCsv(input.result, 'distribution', input.includeFirst),
-    summary: `Density of log attention-output norms, one line per layer (${L} layers).`,
+    summary: `Density of natural-log attention-output norms, one line per layer (${L} layers).`,
     hit(x, y) {
       if (x < frame.left || x > frame.left + frame.width || y < frame.top || y > frame.top + frame.height) return null;
       const v = frame.x.invert(x);
@@ -72,7 +72,7 @@ function buildDistribution(input: ChartInput): BuiltChart {
       });
       if (!best) return null;
       const { l, i } = best as { l: number; i: number };
-      return { lines: [`layer ${l}`, `log-norm ${fmt(hists[l].edges[i])}–${fmt(hists[l].edges[i + 1])}`, `density ${fmt(hists[l].density[i])}`] };
+      return { lines: [`layer ${l}`, `ln norm ${fmt(hists[l].edges[i])}–${fmt(hists[l].edges[i + 1])}`, `density ${fmt(hists[l].density[i])}`] };
     },
   };
 }
@@ -87,8 +87,8 @@ function buildMean(input: ChartInput): BuiltChart {
   const yExt = extent(mean.flatMap((m, l) => (finite(m) ? [m - (finite(sd[l]) ? sd[l] : 0), m + (finite(sd[l]) ? sd[l] : 0)] : [])));
   const axes = makeAxes({
     width: scene.width, height: scene.height, theme, top: 12,
-    x: { domain: [-0.6, L - 0.4], label: 'Transformer layer', integer: true },
-    y: { domain: padExtent(...yExt), label: 'Log vector norm (mean ± sd)' },
+    x: { domain: [-0.6, L - 0.4], label: 'Layer', integer: true, every: true },
+    y: { domain: padExtent(...yExt), label: 'ln norm, mean ± sd' },
   });
   const { frame } = axes;
   const prims: Prim[] = [...axes.under];
@@ -108,7 +108,7 @@ function buildMean(input: ChartInput): BuiltChart {
   return {
     scene,
     csv: profileChartCsv(input.result, 'mean', input.includeFirst),
-    summary: `Mean log norm per layer, from ${fmt(mean[0])} (layer 0) to ${fmt(mean[L - 1])} (layer ${L - 1}).`,
+    summary: `Mean natural-log norm per layer, from ${fmt(mean[0])} (layer 0) to ${fmt(mean[L - 1])} (layer ${L - 1}).`,
     hit: (x, y) => layerHit(frame, L, x, y, (l) => [`mean ${fmt(mean[l])}`, `sd ${fmt(sd[l])}`]),
     keys: layerKeys(frame, L),
   };
@@ -127,12 +127,13 @@ function buildRegressionFit(input: ChartInput): BuiltChart {
   const L = fitted.length;
   const xs = regressionPositions(input);
   const { colors, range } = layerColors(L, theme.dark);
-  const scene = emptyScene(input, 220);
+  const legend = legendBand(input.width, theme, [textLegendItem('dots: observed, lines: fit', theme), layerLegendItem(L, plasma, range, theme)]);
+  const scene = emptyScene(input, 204 + legend.height);
   const yExt = extent([...observed.flat(), ...fitted.flat()]);
   const axes = makeAxes({
-    width: scene.width, height: scene.height, theme, top: 24,
+    width: scene.width, height: scene.height, theme, top: legend.height + 8,
     x: { domain: [(xs[0] ?? 0) - 0.5, (xs[n - 1] ?? 1) + 0.5], label: 'Token position', integer: true },
-    y: { domain: padExtent(...yExt), label: 'Log mean norm' },
+    y: { domain: padExtent(...yExt), label: 'ln mean norm' },
   });
   const { frame } = axes;
   const prims: Prim[] = [...axes.under];
@@ -140,12 +141,11 @@ function buildRegressionFit(input: ChartInput): BuiltChart {
     if (finite(v)) prims.push({ k: 'circle', cx: frame.x(xs[i]), cy: frame.y(v), r: 1.8, fill: colors[l], alpha: 0.55 });
   }));
   fitted.forEach((row, l) => prims.push({ k: 'line', color: colors[l], width: 1.6, pts: polyline(row, (i) => frame.x(xs[i]), frame.y) }));
-  scene.prims = [...prims, ...axes.over, ...layerLegend(frame.left + frame.width, 8, L, plasma, range, theme),
-    { k: 'text', x: frame.left + 4, y: 12, text: 'dots: observed, lines: fit', color: theme.muted, size: theme.fontSize, baseline: 'middle' }];
+  scene.prims = [...prims, ...axes.over, ...legend.prims];
   return {
     scene,
     csv: profileChartCsv(input.result, 'position', input.includeFirst),
-    summary: `Linear fits of log mean norm on token position over ${n} positions, one line per layer.`,
+    summary: `Linear fits of the natural log of the mean norm on token position over ${n} positions, one line per layer.`,
     hit(x, y) {
       if (y < frame.top || y > frame.top + frame.height) return null;
       const i = xs.indexOf(Math.round(frame.x.invert(x)));
@@ -167,7 +167,7 @@ function buildLayerSeries(input: ChartInput, values: number[], label: string, ki
   const ext = extent(values);
   const axes = makeAxes({
     width: scene.width, height: scene.height, theme, top: 10,
-    x: { domain: [-0.6, L - 0.4], label: 'Transformer layer', integer: true },
+    x: { domain: [-0.6, L - 0.4], label: 'Layer', integer: true, every: true },
     y: { domain: padExtent(Math.min(ext[0], ext[1]), ext[1], 0.12), label, tickCount: 4 },
   });
   const { frame } = axes;
@@ -191,18 +191,19 @@ function buildAutoregression(input: ChartInput): BuiltChart {
   const { stats, theme } = input;
   const { beta0, beta1, beta2 } = stats.autoregression;
   const L = beta1.length;
-  const scene = emptyScene(input, 220);
-  const ext = extent([...beta1, ...beta2, 0]);
-  const axes = makeAxes({
-    width: scene.width, height: scene.height, theme, top: 26,
-    x: { domain: [-0.6, L - 0.4], label: 'Transformer layer', integer: true },
-    y: { domain: padExtent(...ext, 0.08), label: 'β coefficient' },
-  });
-  const { frame } = axes;
   const series: { values: number[]; color: string; kind: Marker; label: string }[] = [
     { values: beta1, color: theme.blue, kind: 'circle', label: 't−1 (β1)' },
     { values: beta2, color: theme.green, kind: 'square', label: 't−2 (β2)' },
   ];
+  const legend = legendBand(input.width, theme, seriesLegendItems(series.map((s) => ({ label: s.label, color: s.color, marker: s.kind })), theme));
+  const scene = emptyScene(input, 204 + legend.height);
+  const ext = extent([...beta1, ...beta2, 0]);
+  const axes = makeAxes({
+    width: scene.width, height: scene.height, theme, top: legend.height + 8,
+    x: { domain: [-0.6, L - 0.4], label: 'Layer', integer: true, every: true },
+    y: { domain: padExtent(...ext, 0.08), label: 'β (on ln norms)' },
+  });
+  const { frame } = axes;
   const prims: Prim[] = [...axes.under,
     { k: 'line', pts: [[frame.left, frame.y(0)], [frame.left + frame.width, frame.y(0)]], color: theme.foreground, width: 1, dash: [5, 4], alpha: 0.7 }];
   const r = Math.max(3, Math.min(5.5, frame.width / L / 3.2));
@@ -210,25 +211,25 @@ function buildAutoregression(input: ChartInput): BuiltChart {
     prims.push({ k: 'line', pts: polyline(s.values, frame.x, frame.y), color: s.color, width: 1.2 });
     s.values.forEach((v, l) => { if (finite(v)) prims.push(marker(s.kind, frame.x(l), frame.y(v), r, s.color, theme.background)); });
   }
-  scene.prims = [...prims, ...axes.over, ...seriesLegend(frame.left + 4, 11, series.map((s) => ({ label: s.label, color: s.color, marker: s.kind })), theme)];
+  scene.prims = [...prims, ...axes.over, ...legend.prims];
   return {
     scene,
     csv: profileChartCsv(input.result, 'autoregression', input.includeFirst),
-    summary: `Autoregression of log norms on the previous two tokens' log norms, per layer.`,
+    summary: `Autoregression of natural-log norms on the previous two tokens' log norms, per layer.`,
     hit: (x, y) => layerHit(frame, L, x, y, (l) => [`β1 (t−1) ${fmt(beta1[l], 4)}`, `β2 (t−2) ${fmt(beta2[l], 4)}`, `β0 ${fmt(beta0[l], 4)}`]),
     keys: layerKeys(frame, L),
   };
 }
 
-export const distributionChart: ChartDef = { id: 'distribution', title: 'Distribution of adjustment magnitudes', build: buildDistribution };
-export const meanChart: ChartDef = { id: 'meanPerLayer', title: 'Average magnitude per layer', build: buildMean };
-export const regressionFitChart: ChartDef = { id: 'regressionFit', title: 'Log norm by position: linear fits', build: buildRegressionFit };
+export const distributionChart: ChartDef = { id: 'distribution', title: 'Distribution of adjustment magnitudes (ln of the norm)', build: buildDistribution };
+export const meanChart: ChartDef = { id: 'meanPerLayer', title: 'Average magnitude per layer (ln of the norm)', build: buildMean };
+export const regressionFitChart: ChartDef = { id: 'regressionFit', title: 'Log norm by position: linear fits (natural log)', build: buildRegressionFit };
 export const regressionBeta0Chart: ChartDef = {
   id: 'regressionBeta0', title: 'Regression intercept β0',
-  build: (i) => buildLayerSeries(i, i.stats.positionRegression.beta0, 'Intercept β0', 'square', 'beta0'),
+  build: (i) => buildLayerSeries(i, i.stats.positionRegression.beta0, 'β0 (ln norm)', 'square', 'beta0'),
 };
 export const regressionBeta1Chart: ChartDef = {
   id: 'regressionBeta1', title: 'Regression slope β1 (per position)',
-  build: (i) => buildLayerSeries(i, i.stats.positionRegression.beta1, 'Slope β1', 'circle', 'beta1'),
+  build: (i) => buildLayerSeries(i, i.stats.positionRegression.beta1, 'β1 (ln / token)', 'circle', 'beta1'),
 };
 export const autoregressionChart: ChartDef = { id: 'autoregression', title: 'Impact of previous adjustments', build: buildAutoregression };
