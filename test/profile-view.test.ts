@@ -96,10 +96,11 @@ describe('Layer Profile view (corpus result)', () => {
   it('clicking or pressing Enter on a head-table row posts openHead for that layer and head', async () => {
     const page = await openCharts('theme=dark&scenario=corpus');
     await page.click('table.head-table tbody tr[data-layer="4"][data-head="11"]');
-    assert.deepEqual(await lastPosted(page), { type: 'openHead', layer: 4, head: 11 });
+    // A corpus result: the head opens on the corpus text where it is most typical for the shown statistic.
+    assert.deepEqual(await lastPosted(page), { type: 'openHead', layer: 4, head: 11, origin: 'corpus', stat: 'entropy' });
     await page.focus('table.head-table tbody tr[data-layer="7"][data-head="2"]');
     await page.keyboard.press('Enter');
-    assert.deepEqual(await lastPosted(page), { type: 'openHead', layer: 7, head: 2 });
+    assert.deepEqual(await lastPosted(page), { type: 'openHead', layer: 7, head: 2, origin: 'corpus', stat: 'entropy' });
     assert.equal(await page.getAttribute('table.head-table tbody tr.selected', 'data-layer'), '7');
     await page.close();
   });
@@ -123,16 +124,19 @@ describe('Layer Profile view (corpus result)', () => {
     const page = await openCharts('theme=dark&scenario=corpus');
     const result = await shownResult(page);
     await page.locator('canvas[data-chart="headHeatmap"]').scrollIntoViewIfNeeded();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     const box = (await page.locator('canvas[data-chart="headHeatmap"]').boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.35);
+    assert.equal(await page.$eval('.tooltip', (el) => (el as HTMLElement).hidden), false, 'the tooltip is up');
     const tip = await page.textContent('.tooltip');
     const match = /layer (\d+), head (\d+)/.exec(tip ?? '');
     assert.ok(match, `tooltip names a head: ${tip}`);
     const [layer, head] = [Number(match[1]), Number(match[2])];
     const expected = result.headStats[layer][head][HEAD_STAT_NAMES.indexOf('entropy')];
     assert.match(tip!, new RegExp(`Entropy ${String(Number(expected.toPrecision(4))).replace('.', '\\.')}`));
+    assert.match(tip!, /most typical/, 'the tooltip says where a click opens the head');
     await page.mouse.click(box.x + box.width * 0.6, box.y + box.height * 0.35);
-    assert.deepEqual(await lastPosted(page), { type: 'openHead', layer, head });
+    assert.deepEqual(await lastPosted(page), { type: 'openHead', layer, head, origin: 'corpus', stat: 'entropy' });
     await page.close();
   });
 
@@ -227,7 +231,8 @@ describe('Layer Profile view states', () => {
 
   it('shows progress with the partial result, then hides it when the final result arrives', async () => {
     const page = await openCharts('theme=dark&scenario=partial');
-    assert.match(await page.textContent('.progress') ?? '', /24 \/ 64 sequences · about 1:15 min left/);
+    assert.match(await page.textContent('.progress') ?? '', /24 \/ 64 texts · 1,010 \/ 3,330 tokens · about 1:15 min left/, 'the host\u2019s line, as in the notification');
+    assert.equal(await page.getAttribute('.progress progress', 'value'), '30.0', 'the bar follows the tokens done (percent from the host)');
     assert.equal(await page.isVisible('.badge.warn'), true, 'partial result is marked');
     assert.match(await page.textContent('.summary .facts') ?? '', /24 sequences/);
     await page.click('.progress button:has-text("Cancel")');
@@ -358,12 +363,12 @@ describe('Layer Profile view accessibility', () => {
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowUp');
     const text = await live();
-    assert.match(text, /^layer 1, head 1; Entropy [\d.]+; Sink mass [\d.]+; Previous-token [\d.]+; Mean distance [\d.]+\. Enter opens this head\.$/);
+    assert.match(text, /^layer 1, head 1; Entropy [\d.]+ nats; Sink mass [\d.]+; Previous-token [\d.]+; Mean distance [\d.]+ tokens\. Enter opens this head\.$/);
     const before = (await posted(page)).length;
     await page.keyboard.press('Enter');
     const messages = await posted(page);
     assert.equal(messages.length, before + 1);
-    assert.deepEqual(messages.at(-1), { type: 'openHead', layer: 1, head: 1 });
+    assert.deepEqual(messages.at(-1), { type: 'openHead', layer: 1, head: 1, origin: 'corpus', stat: 'entropy' });
 
     // Tab moves between the controls; each focused control shows a focus ring in focusBorder.
     const focusBorder = await rgb(page, 'var(--vscode-focusBorder)');
@@ -374,6 +379,234 @@ describe('Layer Profile view accessibility', () => {
       assert.ok(f.style !== 'none' && f.color === focusBorder, `Tab stop ${i} (${f.tag}) has a focus ring: ${JSON.stringify(f)}`);
     }
     assert.deepEqual((page as Page & { errors: string[] }).errors, []);
+    await page.close();
+  });
+});
+
+/** Open the harness at 320 px wide (the side bar is often that narrow). */
+async function openNarrow(query: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 320, height: 1400 });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  (page as Page & { errors: string[] }).errors = errors;
+  await page.goto(`${url}?${query}`);
+  await page.waitForFunction(() => {
+    const canvases = [...document.querySelectorAll('canvas[data-chart]')] as HTMLCanvasElement[];
+    const visible = canvases.filter((c) => c.closest('details')?.hidden === false);
+    return visible.length > 0 && visible.every((c) => c.width > 1);
+  });
+  return page;
+}
+
+/** Every text of a chart's SVG export, with its on-screen box (rotation included) once drawn in the page. */
+async function chartTexts(page: Page, chart: string): Promise<{ text: string; x0: number; y0: number; x1: number; y1: number; rotated: boolean }[]> {
+  const svg = await exportChart(page, chart, 'svg');
+  return page.evaluate((markup) => {
+    const host = document.createElement('div');
+    host.style.cssText = 'position:absolute;left:0;top:0';
+    host.innerHTML = markup.replace(/^<\?xml[^>]*>/, '');
+    document.body.append(host);
+    const out = [...host.querySelectorAll('text')].map((t) => {
+      const r = t.getBoundingClientRect();
+      return { text: t.textContent ?? '', x0: r.left, y0: r.top, x1: r.right, y1: r.bottom, rotated: t.hasAttribute('transform') };
+    });
+    host.remove();
+    return out;
+  }, svg);
+}
+
+const overlaps = (a: { x0: number; y0: number; x1: number; y1: number }, b: typeof a, slack = 0.5) =>
+  a.x0 < b.x1 - slack && b.x0 < a.x1 - slack && a.y0 < b.y1 - slack && b.y0 < a.y1 - slack;
+
+describe('Layer Profile view at 320 px', () => {
+  it('chart titles wrap instead of being truncated, and the page never scrolls sideways', async () => {
+    const page = await openNarrow('theme=dark&scenario=corpus');
+    const titles = await page.$$eval('figure.chart .chart-title', (els) => els.map((el) => {
+      const cs = getComputedStyle(el);
+      const fig = el.closest('figure')!.getBoundingClientRect();
+      const r = el.getBoundingClientRect();
+      return { text: el.textContent ?? '', clipped: el.scrollWidth > el.clientWidth + 1, ellipsis: cs.textOverflow === 'ellipsis' && cs.whiteSpace === 'nowrap',
+        inside: r.right <= fig.right + 0.5, lines: Math.round(r.height / parseFloat(cs.lineHeight || '16')) };
+    }));
+    assert.equal(titles.length, 10);
+    for (const t of titles) assert.ok(!t.clipped && !t.ellipsis && t.inside, `"${t.text}" is shown whole: ${JSON.stringify(t)}`);
+    assert.ok(titles.some((t) => t.lines >= 2), 'long titles take a second line at 320 px');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 320), 'no horizontal overflow');
+    await page.close();
+  });
+
+  it('labels every layer on every layer axis, and no legend covers a label', async () => {
+    const page = await openNarrow('theme=dark&scenario=corpus');
+    const layers = Array.from({ length: 12 }, (_, l) => String(l));
+    for (const chart of ['meanPerLayer', 'regressionBeta0', 'regressionBeta1', 'autoregression', 'positionHeatmap', 'headHeatmap', 'distribution', 'regressionFit', 'validMask']) {
+      const texts = await chartTexts(page, chart);
+      if (!['distribution', 'regressionFit', 'validMask'].includes(chart)) {
+        const shown = new Set(texts.map((t) => t.text));
+        for (const l of layers) assert.ok(shown.has(l), `${chart}: layer ${l} is labelled`);
+      }
+      // The export adds a title band above; everything inside must be free of overlaps (legends vs. L0, ticks, axis titles).
+      for (let i = 0; i < texts.length; i++) {
+        for (let j = i + 1; j < texts.length; j++) {
+          assert.ok(!overlaps(texts[i], texts[j]), `${chart}: "${texts[i].text}" and "${texts[j].text}" overlap: ${JSON.stringify([texts[i], texts[j]])}`);
+        }
+      }
+    }
+    await page.close();
+  });
+
+  it('a 48-layer model keeps every layer findable: ticks for all, readable labels, the readout names each', async () => {
+    const page = await openNarrow('theme=dark&scenario=deep');
+    const texts = await chartTexts(page, 'meanPerLayer');
+    const numeric = texts.filter((t) => /^\d+$/.test(t.text));
+    const labelled = numeric.filter((t) => t.rotated).map((t) => Number(t.text));
+    assert.ok(labelled.length >= 24, `at least every other layer carries a (vertical) label: ${labelled.length}`);
+    assert.ok(labelled.includes(0) && labelled.includes(46), 'labels run to the end');
+    for (let i = 0; i < numeric.length; i++) for (let j = i + 1; j < numeric.length; j++) assert.ok(!overlaps(numeric[i], numeric[j]), 'layer labels do not collide');
+    const heat = await chartTexts(page, 'headHeatmap');
+    const rows = new Set(heat.map((t) => t.text));
+    assert.ok(['0', '10', '47'].every((l) => rows.has(l)), 'the heatmap rows are labelled');
+    await page.focus('canvas[data-chart="meanPerLayer"]');
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowLeft');
+    assert.match(await page.textContent('[aria-live="polite"].sr-only') ?? '', /^layer 46; mean /, 'the readout names a layer without a label');
+    await page.close();
+  });
+
+  it('states units: natural-log norms, entropy in nats, distances in tokens', async () => {
+    const page = await openNarrow('theme=dark&scenario=corpus');
+    const dist = (await chartTexts(page, 'distribution')).map((t) => t.text).join(' | ');
+    assert.match(dist, /natural log/);
+    const heads = (await chartTexts(page, 'headHeatmap')).map((t) => t.text).join(' | ');
+    assert.match(heads, /Entropy \(nats\)/);
+    await page.selectOption('#head-stat', 'meanDistance');
+    assert.match((await chartTexts(page, 'headHeatmap')).map((t) => t.text).join(' | '), /Mean distance \(tokens\)/);
+    assert.match(await page.textContent('details[data-section="heads"] .note') ?? '', /nats \(natural log\)/);
+    assert.match(await page.textContent('details[data-section="magnitudes"] .note') ?? '', /natural logs \(ln\)/);
+    assert.match(await page.getAttribute('th:has(button[data-key="entropy"]) button', 'title') ?? '', /Entropy \(nats\)/);
+    await page.close();
+  });
+
+  it('the head table scrolls inside itself and no column is cut off', async () => {
+    const page = await openNarrow('theme=dark&scenario=corpus');
+    const m = await page.evaluate(() => {
+      const wrap = document.querySelector('.table-wrap') as HTMLElement;
+      const w = wrap.getBoundingClientRect();
+      const ths = [...wrap.querySelectorAll('th')].map((th) => th.getBoundingClientRect());
+      return { wrapRight: w.right, viewport: innerWidth, lastRight: ths.at(-1)!.right, overflowX: wrap.scrollWidth - wrap.clientWidth,
+        scrolls: wrap.scrollHeight > wrap.clientHeight, overflowY: getComputedStyle(wrap).overflowY };
+    });
+    assert.ok(m.wrapRight <= m.viewport, 'the table box fits the view');
+    assert.ok(m.lastRight <= m.wrapRight + 0.5 && m.overflowX <= 1, `the last column is whole: ${JSON.stringify(m)}`);
+    assert.ok(m.scrolls && m.overflowY === 'auto', 'the 144 rows scroll inside the table box');
+    await page.close();
+  });
+
+  it('a 1024-token selection draws every chart', async () => {
+    const page = await openNarrow('theme=dark&scenario=long');
+    assert.match(await page.textContent('.summary .facts') ?? '', /1,024 tokens/);
+    const drawn = await page.$$eval('canvas[data-chart]', (cs) => cs.filter((c) => c.closest('details')?.hidden === false).map((c) => (c as HTMLCanvasElement).width));
+    assert.ok(drawn.length >= 8 && drawn.every((w) => w > 1));
+    assert.equal(await page.isVisible('.banner.error'), false);
+    assert.deepEqual((page as Page & { errors: string[] }).errors, []);
+    await page.close();
+  });
+});
+
+describe('Layer Profile view: this selection and the corpus', () => {
+  it('shows which result it holds and switches with one click; heads then open on a corpus text', async () => {
+    const page = await openNarrow('theme=dark&scenario=both');
+    assert.equal(await page.isVisible('.segmented'), true, 'both results are offered');
+    assert.equal(await page.getAttribute('.segment[data-origin="selection"]', 'aria-pressed'), 'true');
+    assert.match(await page.textContent('.summary .showing') ?? '', /this selection/);
+    assert.equal(await page.isVisible('details[data-section="corpus"]'), false);
+    await page.click('.segment[data-origin="corpus"]');
+    assert.deepEqual(await lastPosted(page), { type: 'showProfile', origin: 'corpus' });
+    await page.waitForFunction(() => document.querySelector('.segment[data-origin="corpus"]')?.getAttribute('aria-pressed') === 'true');
+    assert.match(await page.textContent('.summary .showing') ?? '', /corpus/);
+    assert.match(await page.textContent('.summary .facts') ?? '', /64 sequences/);
+    assert.equal(await page.isVisible('details[data-section="corpus"]'), true);
+
+    // A corpus head opens on the text where it is most typical for the chosen statistic …
+    await page.selectOption('#head-stat', 'sinkMass');
+    await page.click('table.head-table tbody tr[data-layer="4"][data-head="11"]');
+    assert.deepEqual(await lastPosted(page), { type: 'openHead', layer: 4, head: 11, origin: 'corpus', stat: 'sinkMass' });
+    // … or on a chosen sequence; a sequence that does not exist is refused with a message.
+    await page.fill('#open-sequence', '5');
+    await page.click('table.head-table tbody tr[data-layer="2"][data-head="3"]');
+    assert.deepEqual(await lastPosted(page), { type: 'openHead', layer: 2, head: 3, origin: 'corpus', stat: 'sinkMass', sequence: 5 });
+    const before = (await posted(page)).length;
+    await page.fill('#open-sequence', '64');
+    await page.click('table.head-table tbody tr[data-layer="2"][data-head="3"]');
+    assert.equal((await posted(page)).length, before, 'nothing is posted');
+    assert.match(await page.textContent('.banner.error') ?? '', /sequences 0–63/);
+
+    await page.click('.segment[data-origin="selection"]');
+    await page.waitForFunction(() => document.querySelector('.segment[data-origin="selection"]')?.getAttribute('aria-pressed') === 'true');
+    assert.equal(await page.isVisible('#open-sequence'), false, 'a selection has no corpus sequences');
+    await page.click('table.head-table tbody tr[data-layer="1"][data-head="1"]');
+    assert.deepEqual(await lastPosted(page), { type: 'openHead', layer: 1, head: 1 }, 'selection heads open on the selection');
+    await page.close();
+  });
+
+  it('a corpus profile alone offers no switch', async () => {
+    const page = await openNarrow('theme=dark&scenario=corpus');
+    assert.equal(await page.isVisible('.segmented'), false);
+    await page.close();
+  });
+});
+
+describe('Layer Profile tooltips', () => {
+  async function hoverHead(page: Page): Promise<void> {
+    await page.locator('canvas[data-chart="headHeatmap"]').scrollIntoViewIfNeeded();
+    // Let the scroll event of scrollIntoView pass first (a scroll closes the tooltip).
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const box = (await page.locator('canvas[data-chart="headHeatmap"]').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.6 - 3, box.y + box.height * 0.35);
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.35);
+    await page.waitForSelector('.tooltip:not([hidden])');
+  }
+  const tipHidden = (page: Page) => page.$eval('.tooltip', (el) => (el as HTMLElement).hidden);
+
+  it('close when the pointer leaves the chart', async () => {
+    const page = await openNarrow('theme=dark&scenario=corpus');
+    await hoverHead(page);
+    const box = (await page.locator('canvas[data-chart="headHeatmap"]').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y - 40);
+    assert.equal(await tipHidden(page), true);
+    await page.close();
+  });
+
+  it('close on scroll (page or head table)', async () => {
+    const page = await openNarrow('theme=dark&scenario=corpus');
+    await hoverHead(page);
+    await page.evaluate(() => window.scrollBy(0, -30));
+    await page.waitForFunction(() => (document.querySelector('.tooltip') as HTMLElement).hidden);
+    await hoverHead(page);
+    await page.evaluate(() => { (document.querySelector('.table-wrap') as HTMLElement).scrollTop = 60; });
+    await page.waitForFunction(() => (document.querySelector('.tooltip') as HTMLElement).hidden);
+    await page.close();
+  });
+
+  it('close when the data changes: a new profile, a toggle, a statistic, the switch, blur', async () => {
+    const page = await openNarrow('theme=dark&scenario=both');
+    await page.click('.segment[data-origin="corpus"]');
+    await page.waitForFunction(() => document.querySelector('.segment[data-origin="corpus"]')?.getAttribute('aria-pressed') === 'true');
+    const steps: [string, () => Promise<unknown>][] = [
+      ['new profile', () => page.evaluate(() => window.profileHarness.send(window.profileHarness.messages('corpus')[0]))],
+      ['include-first toggle', () => page.evaluate(() => (document.getElementById('include-first') as HTMLInputElement).click())],
+      ['statistic', () => page.evaluate(() => { const s = document.getElementById('head-stat') as HTMLSelectElement; s.value = 'prevToken'; s.dispatchEvent(new Event('change')); })],
+      ['window blur', () => page.evaluate(() => window.dispatchEvent(new Event('blur')))],
+    ];
+    for (const [what, act] of steps) {
+      await hoverHead(page);
+      await act();
+      assert.equal(await tipHidden(page), true, `${what} hides the tooltip`);
+    }
+    // The switch: hover, then switch with the keyboard (the pointer stays on the chart).
+    await hoverHead(page);
+    await page.evaluate(() => (document.querySelector('.segment[data-origin="selection"]') as HTMLButtonElement).click());
+    assert.equal(await tipHidden(page), true, 'switching hides the tooltip');
     await page.close();
   });
 });

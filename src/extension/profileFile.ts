@@ -33,6 +33,13 @@ export function parseProfileResult(text: string, name = 'The file'): ProfileResu
     checkStats('excludeFirst', data.excludeFirst, model.layers);
     checkStats('includeFirst', data.includeFirst, model.layers);
     if (!Array.isArray(data.headStats) || data.headStats.length !== model.layers) throw new Error('"headStats" should have one entry per layer.');
+    if (data.typicalSequence !== undefined && (!Array.isArray(data.typicalSequence) || data.typicalSequence.length !== model.layers)) {
+      throw new Error('"typicalSequence" should have one entry per layer.');
+    }
+    if (data.sequenceTexts !== undefined && (!Array.isArray(data.sequenceTexts) || data.sequenceTexts.length !== data.lengths.length
+      || !data.sequenceTexts.every((n) => Number.isInteger(n) && (n as number) >= 0))) {
+      throw new Error('"sequenceTexts" should give a text index for every sequence.');
+    }
     return data as unknown as ProfileResult;
   } catch (err) {
     throw new Error(`${name} is not an Attention Inspector profile: ${err instanceof Error ? err.message : String(err)}`);

@@ -110,7 +110,7 @@ export class ChartCard {
   private announceCursor(): void {
     const hit = this.cursorHit();
     if (!hit) return;
-    const lines = hit.lines.filter((l) => l !== 'click to open');
+    const lines = hit.lines.filter((l) => !l.startsWith('click'));
     this.env.announce(`${lines.join('; ')}${hit.head ? '. Enter opens this head.' : ''}`);
   }
 
