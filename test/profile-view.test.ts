@@ -384,9 +384,9 @@ describe('Layer Profile view accessibility', () => {
 });
 
 /** Open the harness at 320 px wide (the side bar is often that narrow). */
-async function openNarrow(query: string): Promise<Page> {
+async function openNarrow(query: string, width = 320): Promise<Page> {
   const page = await context.newPage();
-  await page.setViewportSize({ width: 320, height: 1400 });
+  await page.setViewportSize({ width, height: 1400 });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   (page as Page & { errors: string[] }).errors = errors;
@@ -487,8 +487,9 @@ describe('Layer Profile view at 320 px', () => {
     await page.close();
   });
 
-  it('the head table scrolls inside itself and no column is cut off', async () => {
-    const page = await openNarrow('theme=dark&scenario=corpus');
+  it('the head table scrolls inside itself and no column is cut off (even at 290 px)', async () => {
+    // VS Code's side bar at 320 px leaves the webview a little less (its own scroll bar and borders).
+    const page = await openNarrow('theme=dark&scenario=corpus', 290);
     const m = await page.evaluate(() => {
       const wrap = document.querySelector('.table-wrap') as HTMLElement;
       const w = wrap.getBoundingClientRect();

@@ -227,9 +227,14 @@ describe('Layer Profile at 320 px in the VS Code workbench', () => {
       return (await h.isVisible().catch(() => false)) && (await h.innerText()) === 'layer 3 · head 5' ? 'ok' : undefined;
     }, 60_000, async () => `The heatmap of layer 3 head 5 is not shown; notifications ${JSON.stringify(await wb.notifications())}`);
     assert.equal(hint, 'ok');
-    const editorText = (await wb.activeEditor.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ').replace(/\s+/g, ' ').trim();
-    const match = CORPUS_TEXTS.find((text) => text.replace(/\s+/g, ' ').startsWith(editorText.slice(0, 60)));
-    assert.ok(match, `the editor holds a corpus text: "${editorText.slice(0, 120)}"`);
+    // An untitled editor (not notes.txt) holds the corpus text.
+    const untitled = wb.page.locator('.editor-group-container:has(.tab.active[data-resource-name^="Untitled"]) .monaco-editor .view-lines').first();
+    await untitled.waitFor({ timeout: 15_000 }).catch(async () => {
+      throw new Error(`No untitled editor; tabs: ${JSON.stringify(await wb.page.locator('.tab').evaluateAll((ts) => ts.map((t) => t.getAttribute('data-resource-name'))))}`);
+    });
+    const editorText = (await untitled.innerText()).replace(/\u00a0/g, ' ').replace(/\s+/g, ' ').trim();
+    const match = CORPUS_TEXTS.find((text) => text.replace(/\s+/g, ' ').startsWith(editorText.slice(0, 40)));
+    assert.ok(editorText.length > 20 && match, `the editor holds a corpus text: "${editorText.slice(0, 120)}"`);
     assert.match(await panel.locator('.note').first().innerText(), /Corpus text \d+ \(most typical for entropy of layer 3 head 5\)/);
     assert.equal(await shownOrigin(view), 'corpus', 'the Layer Profile stays on the corpus');
     assert.equal(await view.locator('.segmented').isVisible(), true);
@@ -243,9 +248,16 @@ describe('Layer Profile at 320 px in the VS Code workbench', () => {
     await wb.screenshot('layer-profile-320');
     const box = (await wb.page.locator('.part.sidebar').first().boundingBox())!;
     await wb.page.screenshot({ path: join(mediaDir, 'e2e-layer-profile-sidebar.png'), clip: box });
-    // Further down: the head statistics (heatmap and table).
+    // Further down: the head statistics (heatmap and table). No column of the table is cut by the view's edge.
     await view.locator('details[data-section="heads"]').evaluate((el) => el.scrollIntoView());
     await sleep(300);
+    const table = await view.locator('.table-wrap').evaluate((wrap) => {
+      const w = wrap.getBoundingClientRect();
+      const last = [...wrap.querySelectorAll('th')].at(-1)!.getBoundingClientRect();
+      return { wrapRight: w.right, lastRight: last.right, viewport: innerWidth, overflowX: wrap.scrollWidth - wrap.clientWidth };
+    });
+    assert.ok(table.wrapRight <= table.viewport && table.lastRight <= table.wrapRight + 0.5 && table.overflowX <= 1,
+      `the head table fits the ${table.viewport} px view: ${JSON.stringify(table)}`);
     await wb.page.screenshot({ path: join(mediaDir, 'e2e-layer-profile-sidebar-heads.png'), clip: box });
   });
 });

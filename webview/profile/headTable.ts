@@ -27,7 +27,9 @@ export function sortRows(rows: HeadRow[], key: SortKey, descending: boolean): He
 /** Fixed decimals so a column's digits line up. */
 function cellText(v: number): string {
   if (!Number.isFinite(v)) return '–';
-  return Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(3);
+  // Four significant digits at most, so six columns fit a 300 px side bar.
+  const a = Math.abs(v);
+  return a >= 1000 ? v.toFixed(0) : a >= 100 ? v.toFixed(1) : a >= 10 ? v.toFixed(2) : v.toFixed(3);
 }
 
 export interface HeadTableOptions {
