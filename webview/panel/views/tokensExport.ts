@@ -28,7 +28,7 @@ export interface TokensExportOptions {
 
 let measureCtx: CanvasRenderingContext2D | null | undefined;
 function measurer(): CanvasRenderingContext2D | null {
-  if (measureCtx === undefined) measureCtx = document.createElement('canvas').getContext('2d');
+  if (measureCtx === undefined) measureCtx = typeof document === 'undefined' ? null : document.createElement('canvas').getContext('2d');
   return measureCtx;
 }
 

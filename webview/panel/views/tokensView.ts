@@ -140,7 +140,7 @@ export class TokensView implements PanelView {
       for (const [i, tr] of this.rendered) this.fillRow(tr, this.row(i));
     }
     this.activeRow = Math.min(this.activeRow, store.T - 1);
-    const inTable = this.tbody.contains(document.activeElement);
+    const inTable = document.hasFocus() && this.tbody.contains(document.activeElement);
     // The Tab stop follows the query (and a new query is scrolled into view) unless focus is in the table.
     if (s.query !== null && s.query !== this.revealed && !inTable) {
       this.activeRow = s.query;
