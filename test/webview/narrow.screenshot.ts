@@ -1,6 +1,6 @@
 // Screenshots of every tab of the panel at a given width and token count (default 320 px, T=1024),
 // for checking narrow layouts by eye:
-//   node --import tsx test/webview/narrow.screenshot.ts [outDir] [--width=320] [--T=1024] [--themes=dark]
+//   node --import tsx test/webview/narrow.screenshot.ts [outDir] [--width=320] [--T=1024] [--themes=dark] [--split=4]
 // Also prints, per tab, the document's scrollWidth against its clientWidth (sideways overflow).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   try {
     for (const theme of themes) {
       for (const tab of TABS) {
-        const { page, errors } = await openHarness(browser, server.url, { T, L: 12, H: 12, theme, tab, seed: 3 });
+        const split = arg('split', '');
+        const { page, errors } = await openHarness(browser, server.url, { T, L: 12, H: 12, theme, tab, seed: 3, ...(split ? { split } : {}) });
         await page.waitForFunction(() => window.__harness.posted.some((m) => m.type === 'requestLayer' || m.type === 'requestThumbnails'));
         await page.waitForFunction((t) => performance.getEntriesByName(`attention-panel:${t}:firstPaint`).length > 0, tab, { timeout: 60_000 }).catch(() => undefined);
         await page.evaluate(() => window.__harness.send({ type: 'selectQuery', analysisId: 1, query: 9 }));

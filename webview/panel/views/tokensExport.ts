@@ -12,7 +12,7 @@ const ROW_H = 20;
 const PAD = 16;
 const BLOCK_GAP = 28;
 /** Column widths: index, token, three attended chips, three predictions. */
-const COL = { num: 40, tok: 96, chip: 104, pred: 84 };
+const COL = { num: 40, tok: 96, chip: 104, pred: 100 };
 const BLOCK_W = COL.num + COL.tok + 3 * COL.chip + 3 * COL.pred + 12;
 
 export interface TokensExportOptions {
@@ -32,6 +32,14 @@ function measurer(): CanvasRenderingContext2D | null {
   return measureCtx;
 }
 
+/** Width of text in a font (estimated without a canvas). */
+function textWidth(text: string, px: number, family: string): number {
+  const m = measurer();
+  if (!m) return text.length * px * 0.6;
+  m.font = font(px, family);
+  return m.measureText(text).width;
+}
+
 /** Fit text to a width in a font (an ellipsis when it is cut). */
 function fit(text: string, width: number, px: number, family: string): string {
   const m = measurer();
@@ -48,10 +56,25 @@ export function buildTokensExport(rows: TokenRow[], o: TokensExportOptions): Sce
   const first = rows[0]?.index ?? 0;
   const last = rows.at(-1)?.index ?? 0;
   const hasContinuation = rows.some((r) => r.label.continues || r.attended.some((a) => a.token.startsWith(CONTINUATION_MARK)));
-  const legendY = PAD + 52;
-  const headerY = legendY + 30;
-  const top = headerY + 14;
   const width = PAD * 2 + blocks * BLOCK_W + (blocks - 1) * BLOCK_GAP;
+  // Legend entries (a swatch and a text each), laid out left to right, wrapping at the picture's width.
+  const showQuery = o.query !== null && o.query >= first && o.query <= last;
+  const legend: { swatch?: 'bar' | 'selection'; text: string }[] = [
+    { swatch: 'bar', text: 'bar and number: attention weight of the key (0–1)' },
+    { text: '%: probability of the next token' },
+    ...(hasContinuation ? [{ text: `${CONTINUATION_MARK}: rest of a character split across tokens (it shows on the first)` }] : []),
+    ...(showQuery ? [{ swatch: 'selection' as const, text: `selected query (#${o.query})` }] : []),
+  ];
+  const placed: { x: number; y: number; swatch?: 'bar' | 'selection'; text: string }[] = [];
+  let lx = PAD, ly = PAD + 52;
+  for (const item of legend) {
+    const w = (item.swatch ? 44 : 0) + textWidth(item.text, fs, o.fonts.ui);
+    if (lx > PAD && lx + w > width - PAD) { lx = PAD; ly += 22; }
+    placed.push({ x: lx, y: ly, ...item });
+    lx += w + 28;
+  }
+  const headerY = ly + 30;
+  const top = headerY + 14;
   const height = top + perBlock * ROW_H + PAD;
   const scene = new Scene(width, height, t.background);
   const text = (x: number, y: number, s: string, color: string, opts: { size?: number; weight?: '600'; mono?: boolean; align?: 'left' | 'right' } = {}) =>
@@ -62,22 +85,17 @@ export function buildTokensExport(rows: TokenRow[], o: TokensExportOptions): Sce
   text(PAD, PAD + 28, `${o.subtitle} · ${range}`, t.muted);
 
   // Legend: what a bar, a percentage, the mark and the highlight mean.
-  let lx = PAD;
-  scene.add({ kind: 'rect', x: lx, y: legendY - 5, w: 36, h: 10, fill: t.widget, stroke: t.border });
-  scene.add({ kind: 'rect', x: lx, y: legendY - 5, w: 36 * 0.6, h: 10, fill: t.series.primary, alpha: 0.55 });
-  lx += 44;
-  const legend = [
-    'bar and number: attention weight of the key (0–1)',
-    '%: probability of the next token',
-    ...(hasContinuation ? [`${CONTINUATION_MARK}: rest of a character split across tokens`] : []),
-  ];
-  text(lx, legendY, legend.join('    ·    '), t.muted);
-  if (o.query !== null && o.query >= first && o.query <= last) {
-    const qx = Math.min(width - PAD - 190, lx + 620);
-    if (qx > lx + 300) {
-      scene.add({ kind: 'rect', x: qx, y: legendY - 8, w: 28, h: 16, fill: t.selection });
-      text(qx + 36, legendY, `selected query (#${o.query})`, t.muted);
+  for (const p of placed) {
+    let x = p.x;
+    if (p.swatch === 'bar') {
+      scene.add({ kind: 'rect', x, y: p.y - 6, w: 36, h: 12, fill: t.widget, stroke: t.border });
+      scene.add({ kind: 'rect', x, y: p.y - 6, w: 36 * 0.6, h: 12, fill: t.series.primary, alpha: 0.45 });
+      x += 44;
+    } else if (p.swatch === 'selection') {
+      scene.add({ kind: 'rect', x, y: p.y - 8, w: 36, h: 16, fill: t.selection });
+      x += 44;
     }
+    text(x, p.y, p.text, t.muted);
   }
 
   for (let b = 0; b < blocks; b++) {
