@@ -691,6 +691,12 @@ test('tokens tab at T=1024: only the rows in view are built, scrolling builds ot
     return b.top >= box.top && b.bottom <= box.bottom + 1;
   });
   assert.ok(inView, 'the selected row is in view');
+  // Another tab and back: the table is where it was.
+  const scrolled = await page.$eval('.table-box', (b) => b.scrollTop);
+  await showTab(page, 'flow');
+  await showTab(page, 'tokens');
+  await page.waitForFunction((top) => Math.abs(document.querySelector('.table-box')!.scrollTop - top) < 2, scrolled);
+  await page.waitForSelector('.tokens-table tbody tr[data-index="700"].selected');
   since = (await posted(page)).length;
   await page.click('.tokens-table tbody tr[data-index="701"]');
   const q2 = await waitForPosted(page, 'queryChanged', since);

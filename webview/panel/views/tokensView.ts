@@ -69,6 +69,8 @@ export class TokensView implements PanelView {
   /** The query last scrolled into view (a new query from elsewhere is revealed once). */
   private revealed: number | null = null;
   private scrollFrame = 0;
+  /** Where the user scrolled to (a hidden tab panel loses its scroll offset; restored when shown again). */
+  private scrollPos = 0;
   private store: AnalysisStore | undefined;
   private layer: LayerData | undefined;
 
@@ -98,6 +100,7 @@ export class TokensView implements PanelView {
     this.tbody.addEventListener('click', (e) => this.onRowActivate(e));
     this.tbody.addEventListener('keydown', (e) => this.onKey(e));
     this.box.addEventListener('scroll', () => {
+      if (this.box.isConnected && this.box.clientHeight > 0) this.scrollPos = this.box.scrollTop;
       if (this.scrollFrame) return;
       this.scrollFrame = requestAnimationFrame(() => {
         this.scrollFrame = 0;
@@ -128,11 +131,15 @@ export class TokensView implements PanelView {
       this.activeRow = 0;
       this.revealed = null;
       this.box.scrollTop = 0;
+      this.scrollPos = 0;
       this.table.setAttribute('aria-rowcount', String(store.T + 1));
     }
     this.store = store;
     this.layer = layer;
     if (!layer) return false;
+    if (this.box.scrollTop === 0 && this.scrollPos > 0) this.box.scrollTop = this.scrollPos;
+    // Fonts and zoom can change between renders: measure the row height again.
+    this.measured = false;
     const key = `${store.id}|${s.layer}|${s.head}|${layer.encoding}`;
     if (key !== this.dataKey) {
       this.dataKey = key;
