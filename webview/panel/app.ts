@@ -273,9 +273,11 @@ export class PanelApp implements PanelContext {
   /** The loading note, and (for tests) which layers are cached, as data-cached="0,1,2". */
   private syncLayerStatus(store: AnalysisStore): void {
     const loading = NAV[this.state.tab].layer && !store.peek(this.state.layer);
-    this.layerStatus.textContent = loading ? `Loading layer ${this.state.layer}…` : '';
+    const text = loading ? `Loading layer ${this.state.layer}…` : '';
+    if (this.layerStatus.textContent !== text) this.layerStatus.textContent = text;
     this.layerStatus.hidden = !loading;
-    this.layerStatus.dataset.cached = store.cachedLayers().join(',');
+    const cached = store.cachedLayers().join(',');
+    if (this.layerStatus.dataset.cached !== cached) this.layerStatus.dataset.cached = cached;
   }
 
   private stepLayer(delta: number): void {
