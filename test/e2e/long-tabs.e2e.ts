@@ -14,7 +14,8 @@ import { GPT2_SMALL_SHAPE, writeCheckpoint } from '../fixtures/checkpoint';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; version: string };
 const VSIX = join(repoRoot, `${pkg.name}-${pkg.version}-linux-x64.vsix`);
-const MODEL_DIR = join(repoRoot, '.cache', 'long-tabs', 'gpt2-small-shape');
+/** Random weights in the gpt2-small shape (12 layers × 12 heads, 768 wide); the folder name is what the panel shows. */
+const MODEL_DIR = join(repoRoot, '.cache', 'long-tabs', 'test-small-12x12');
 const MAX_TOKENS = 1000;
 const WIDTH = 320;
 const TABS = ['head', 'model', 'heatmap', 'tokens', 'flow'] as const;
