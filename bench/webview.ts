@@ -1,9 +1,11 @@
 // Webview first-paint benchmark (gpt2-small shape, L=12, H=12) in headless chromium:
 //   node --import tsx bench/webview.ts
-// Prints JSON {headViewFirstPaintMs: {128, 512, 1024}, modelViewFirstPaintMs: {128, 512, 1024}}.
-// Measured inside the page by the panel itself (performance.measure "attention-panel:<view>:firstPaint"):
-// from the arrival of the data message (layer / thumbnails) to after the first frame painted with it.
-// Targets: head view ≤ 300 ms at T=512, model view ≤ 1 s at T=1024.
+// Prints JSON {headViewFirstPaintMs: {128, 512, 1024}, modelViewFirstPaintMs: {128, 512, 1024},
+// tokensTabOpenMs: {128, 512, 1024}}.
+// Measured inside the page by the panel itself: "attention-panel:<view>:firstPaint" from the arrival of the
+// data message (layer / thumbnails) to after the first frame painted with it; "attention-panel:tokens:open"
+// from the click on the Tokens tab (layer already loaded, head view showing) to after its first painted frame.
+// Targets: head view ≤ 300 ms at T=512, model view ≤ 1 s at T=1024, tokens tab open ≤ 100 ms at T=1024.
 import { buildForHarness, startHarnessServer } from '../test/webview/server';
 import { launchChromium, openHarness, type Browser } from '../test/webview/browser';
 
@@ -20,6 +22,19 @@ async function measure(browser: Browser, url: string, T: number, tab: 'head' | '
   return ms;
 }
 
+/** Open on the head view, wait for it, then click the Tokens tab and read the tab-open measure. */
+async function measureTokensOpen(browser: Browser, url: string, T: number): Promise<number> {
+  const { page, errors } = await openHarness(browser, url, { T, L: 12, H: 12, tab: 'head', seed: 1 });
+  await page.waitForFunction(() => performance.getEntriesByName('attention-panel:head:firstPaint').length > 0, undefined, { timeout: 120_000 });
+  await page.click('vscode-tab-header[data-tab="tokens"]');
+  const name = 'attention-panel:tokens:open';
+  await page.waitForFunction((n) => performance.getEntriesByName(n).length > 0, name, { timeout: 120_000 });
+  const ms = await page.evaluate((n) => performance.getEntriesByName(n)[0].duration, name);
+  await page.close();
+  if (errors.length) throw new Error(`page errors at T=${T} (tokens tab): ${errors.join('; ')}`);
+  return ms;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -29,16 +44,21 @@ async function main(): Promise<void> {
   await buildForHarness(true);
   const server = await startHarnessServer();
   const browser = await launchChromium();
-  const result = { headViewFirstPaintMs: {} as Record<number, number>, modelViewFirstPaintMs: {} as Record<number, number>, runs: RUNS, statistic: 'median' };
+  const result = {
+    headViewFirstPaintMs: {} as Record<number, number>, modelViewFirstPaintMs: {} as Record<number, number>,
+    tokensTabOpenMs: {} as Record<number, number>, tokensTabOpenTarget: '≤ 100 ms at T=1024', runs: RUNS, statistic: 'median',
+  };
   try {
     for (const T of SIZES) {
-      const head: number[] = [], model: number[] = [];
+      const head: number[] = [], model: number[] = [], tokens: number[] = [];
       for (let r = 0; r < RUNS; r++) {
         head.push(await measure(browser, server.url, T, 'head'));
         model.push(await measure(browser, server.url, T, 'model'));
+        tokens.push(await measureTokensOpen(browser, server.url, T));
       }
       result.headViewFirstPaintMs[T] = Math.round(median(head) * 10) / 10;
       result.modelViewFirstPaintMs[T] = Math.round(median(model) * 10) / 10;
+      result.tokensTabOpenMs[T] = Math.round(median(tokens) * 10) / 10;
     }
   } finally {
     await browser.close();

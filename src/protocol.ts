@@ -11,6 +11,11 @@ export interface AnalysisSummary {
   analysisId: number;
   model: ModelInfo;
   tokens: Token[];
+  /**
+   * The analyzed text up to the last token's end (token ranges index into it), so the panel can show a
+   * character that GPT-2 split over several tokens on the first of them (`Token.text` has "�" there).
+   */
+  text?: string;
   truncated: boolean;
   /** Shown at the top of the panel, e.g. "No selection: analyzed the current paragraph". */
   note?: string;

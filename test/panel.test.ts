@@ -9,6 +9,13 @@ import { contentSecurityPolicy, renderWebviewHtml } from '../src/extension/webvi
 import { headColors, hexToRgb } from '../webview/panel/colors';
 import { buildForHarness, startHarnessServer, type HarnessServer } from './webview/server';
 import { launchChromium, openHarness, type Browser } from './webview/browser';
+import { AnalysisStore, describeChar, displayToken, tokenLabels } from '../webview/panel/data';
+import { computeRow } from '../webview/panel/views/tokensView';
+import { buildTokensExport } from '../webview/panel/views/tokensExport';
+import { exportTheme, type Theme } from '../webview/panel/colors';
+import { encodeLayer, syntheticLayer, syntheticSummary, syntheticThumbnailsAndFlow, syntheticTokens } from './webview/synthetic';
+import { GPT2Tokenizer } from '../src/engine/tokenizer';
+import { gpt2TokenizerJson } from './fixtures/gpt2Tokenizer';
 
 const T = 12, L = 3, H = 4;
 
@@ -40,6 +47,79 @@ test('head colours: 25 heads (gpt2-xl) get 25 clearly different colours in both 
       }
     }
   }
+});
+
+test('layer cache: prefetch asks for the nearest layers that fit the budget, never evicts, keeps the layer on screen', () => {
+  const shape = { T: 8, L: 6, H: 2, seed: 1, analysisId: 3 };
+  const summary = syntheticSummary(shape, syntheticThumbnailsAndFlow(shape, 8).flow);
+  const asked: string[] = [];
+  const f32 = shape.H * shape.T * shape.T * 4;
+  // Room for three f32 layers.
+  const store = new AnalysisStore(summary, (l, e) => asked.push(`${l}:${e}`), () => undefined, 3 * f32);
+  const send = (l: number) => store.addLayer(l, 'f32', encodeLayer(syntheticLayer(shape, l), 'f32'));
+  store.need(2, 'f32');
+  assert.deepEqual(store.prefetch(2), [3, 1], 'nearest first, as far as the budget goes (one on screen + two)');
+  assert.deepEqual(store.prefetch(2), [], 'nothing twice while pending');
+  assert.deepEqual(asked, ['2:f32', '3:f32', '1:f32']);
+  send(2); send(3); send(1);
+  assert.deepEqual(store.cachedLayers(), [1, 2, 3]);
+  assert.deepEqual(store.prefetch(2), [], 'the cache is full: a prefetch never evicts');
+  // Stepping to 3: a needed layer evicts the least recently used one, never the layer on screen.
+  store.prefetch(3);
+  store.need(4, 'f32');
+  send(4);
+  assert.ok(store.peek(3), 'the layer on screen stays');
+  assert.equal(store.cachedLayers().length, 3);
+  // Large layers are prefetched in u8 (a quarter of the bytes).
+  const big = { T: 1024, L: 4, H: 4, seed: 1, analysisId: 4 };
+  const bigSummary = { ...syntheticSummary({ ...big, T: 8 }, new Float32Array(big.L * big.H * 2)), tokens: syntheticTokens(big.T), model: { ...summary.model, layers: big.L, heads: big.H } };
+  const bigAsked: string[] = [];
+  const bigStore = new AnalysisStore(bigSummary, (l, e) => bigAsked.push(`${l}:${e}`), () => undefined);
+  bigStore.need(0, 'f32');
+  bigStore.prefetch(0);
+  assert.deepEqual(bigAsked, ['0:f32', '1:u8', '2:u8']);
+});
+
+test('token labels with the real GPT-2 tokenizer: split characters show on their first token, no "�" anywhere', () => {
+  const tokenizer = GPT2Tokenizer.fromJson(gpt2TokenizerJson());
+  const text = 'Hi 😀! 日本語 and 🤖🤖 done';
+  const { tokens } = tokenizer.encode(text);
+  const labels = tokenLabels(tokens, text);
+  assert.ok(tokens.some((t) => t.text.includes('\uFFFD')), 'the test text has split characters');
+  for (const [i, l] of labels.entries()) {
+    assert.ok(!l.text.includes('\uFFFD'), `token ${i} ${JSON.stringify(tokens[i].text)} is shown as ${JSON.stringify(l.text)}`);
+    if (tokens[i].start === tokens[i].end) assert.ok(l.continues && l.text === '', `token ${i} (empty range) is a continuation`);
+  }
+  // Without the marks, the labels spell the text (whitespace made visible).
+  assert.equal(labels.map((l) => l.text).join('').replace(/·/g, ' '), text);
+  const emoji = labels.findIndex((l) => l.split?.char === '😀');
+  assert.ok(emoji >= 0, 'the emoji is split');
+  assert.match(labels[emoji].text, /😀/);
+  assert.equal(labels[emoji].split!.part, 1);
+  assert.equal(labels[emoji + 1].split!.part, 2);
+  assert.equal(describeChar('😀'), 'U+1F600 😀');
+  // No source text (an older host): the token texts as before.
+  assert.deepEqual(tokenLabels(tokens, undefined).map((l) => l.text), tokens.map((t) => displayToken(t.text)));
+});
+
+test('tokens export scene: every row of the range in blocks of at most 256 rows, title, subtitle with the range, legend', () => {
+  const shape = { T: 600, L: 1, H: 2, seed: 2, analysisId: 5 };
+  const summary = syntheticSummary(shape, new Float32Array(shape.L * shape.H * 2));
+  const store = new AnalysisStore(summary, () => undefined, () => undefined);
+  const layer = store.addLayer(0, 'f32', encodeLayer(syntheticLayer(shape, 0), 'f32'));
+  const rows = Array.from({ length: 300 }, (_, i) => computeRow(store, layer, null, 100 + i));
+  const theme = exportTheme({ fontFamily: 'sans-serif', monoFamily: 'monospace', fontSize: 13 } as Theme, 'white');
+  const scene = buildTokensExport(rows, { theme, background: 'white', title: 'test-small · Tokens', subtitle: 'layer 0 · mean of heads', total: shape.T, query: 150, fonts: { ui: 'sans-serif', mono: 'monospace' } });
+  const texts = scene.items.filter((it) => it.kind === 'text').map((it) => (it as { text: string }).text);
+  assert.ok(texts.includes('test-small · Tokens'));
+  assert.ok(texts.some((t) => t.includes('tokens 100–399 of 600')), 'the subtitle names the range');
+  assert.ok(texts.some((t) => t.includes('attention weight of the key')), 'a legend');
+  assert.ok(texts.some((t) => t.includes('selected query (#150)')));
+  for (const i of [100, 250, 399]) assert.ok(texts.includes(String(i)), `row ${i} is drawn`);
+  assert.ok(!texts.includes('99') && !texts.includes('400'), 'rows outside the range are not');
+  assert.equal(texts.filter((t) => t === 'Predicted next').length, 2, 'two blocks of 150 rows');
+  assert.equal(scene.background, '#ffffff');
+  assert.ok(scene.width > scene.height / 3, `a printable shape: ${scene.width}×${scene.height}`);
 });
 
 let server: HarnessServer | undefined;
@@ -191,10 +271,9 @@ test('panel in chromium: tokens, head view, model view, heatmaps, query selectio
     const s = window.__harness.state as { heatmapLayout?: string; browse?: string };
     return s.heatmapLayout === 'grid' && s.browse === 'layer';
   });
-  // By layer needs every layer of the head: bulk requests in u8.
-  await page.waitForFunction((n) => window.__harness.posted.filter((x) => x.type === 'requestLayer').length >= n, L);
-  const encodings = (await posted(page)).filter((x) => x.type === 'requestLayer').map((x) => (x as { encoding: string }).encoding);
-  assert.ok(encodings.includes('u8'), 'bulk layers are requested as u8');
+  // By layer needs every layer of the head (small layers are prefetched in f32 already; large ones come
+  // in u8, see the prefetch test).
+  await page.waitForFunction((n) => new Set(window.__harness.posted.filter((x) => x.type === 'requestLayer').map((x) => (x as { layer: number }).layer)).size >= n, L);
   await expectInk(page, '.heatmap-canvas', 5000, 'grid draws');
 
   // Tokens view: a table row per token; clicking one posts queryChanged.
@@ -534,6 +613,258 @@ test('keyboard: token strip, head chips and every view are operable without a mo
   assert.ok(q.type === 'queryChanged' && q.query === 2);
   assert.equal(await focused(page).then((x) => x.ring), true, 'the focused row has a focus ring');
 
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// ---- Tokens tab at T = 1024, layer prefetch, narrow panels, characters split across tokens, tokens export
+
+/** The tokens table's rows in the DOM (gap rows excluded) and the box's scroll extent. */
+async function tableRows(page: Page): Promise<{ indices: number[]; scrollHeight: number; clientHeight: number }> {
+  return page.evaluate(() => {
+    const box = document.querySelector('.table-box') as HTMLElement;
+    const indices = Array.from(document.querySelectorAll<HTMLElement>('.tokens-table tbody tr[data-index]')).map((r) => Number(r.dataset.index));
+    return { indices, scrollHeight: box.scrollHeight, clientHeight: box.clientHeight };
+  });
+}
+
+const activeIndex = (page: Page) => page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.index ?? null);
+
+test('tokens tab at T=1024: only the rows in view are built, scrolling builds others, header sticky, keyboard and readouts work', async () => {
+  const BIG = 1024;
+  const { page, errors } = await openHarness(browser!, server!.url, { T: BIG, L: 3, H: 4, theme: 'dark', tab: 'tokens' });
+  await page.waitForSelector('.tokens-table tbody tr[data-index="0"]', { timeout: 30_000 });
+  await page.waitForFunction(() => performance.getEntriesByName('attention-panel:tokens:firstPaint').length > 0, undefined, { timeout: 30_000 });
+  let rows = await tableRows(page);
+  assert.ok(rows.indices.length >= 10 && rows.indices.length <= 80, `a window of rows is built, not all ${BIG}: ${rows.indices.length}`);
+  assert.ok(rows.scrollHeight > BIG * 20, `the table is as tall as ${BIG} rows (${rows.scrollHeight} px)`);
+  assert.equal(await page.getAttribute('.tokens-table', 'aria-rowcount'), String(BIG + 1));
+  assert.equal(await page.textContent('.tokens-table tbody tr[data-index="5"] td.tok'), 'ran');
+
+  // Scrolled to the end: the last rows are built, still a bounded number, and the header stays on top.
+  await page.$eval('.table-box', (b) => { b.scrollTop = b.scrollHeight; });
+  await page.waitForSelector(`.tokens-table tbody tr[data-index="${BIG - 1}"]`);
+  rows = await tableRows(page);
+  assert.ok(rows.indices.length <= 80, `still a window after scrolling: ${rows.indices.length}`);
+  const [boxTop, headTop] = await page.evaluate(() => [
+    document.querySelector('.table-box')!.getBoundingClientRect().top, document.querySelector('.tokens-table th')!.getBoundingClientRect().top]);
+  assert.ok(Math.abs(boxTop - headTop) < 1, `the header is sticky (box top ${boxTop}, header top ${headTop})`);
+  // The row at the bottom is really at the bottom: spacers stand for exactly the rows not built.
+  const last = await page.$eval(`.tokens-table tbody tr[data-index="${BIG - 1}"]`, (r) => {
+    const box = document.querySelector('.table-box')!.getBoundingClientRect();
+    return { bottom: r.getBoundingClientRect().bottom, boxBottom: box.bottom };
+  });
+  assert.ok(Math.abs(last.bottom - last.boxBottom) < 20, `the last row ends at the bottom of the box: ${JSON.stringify(last)}`);
+
+  // Keyboard: the Tab stop is on a built row; Home, ↓, End, PageUp move it (and are read out); Enter selects.
+  await page.$eval('.table-box', (b) => { b.scrollTop = 0; });
+  await page.waitForSelector('.tokens-table tbody tr[data-index="0"]');
+  assert.equal(await page.$$eval('.tokens-table tbody tr[tabindex="0"]', (r) => r.length), 1);
+  await page.focus('.tokens-table tbody tr[tabindex="0"]');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await activeIndex(page), '2');
+  await page.waitForFunction(() => /^Row #2 "on", layer 0, head 0: most attended "\S+" #\d+ \d\.\d\d/.test(document.querySelector('.live-region')?.textContent ?? ''));
+  await page.keyboard.press('End');
+  assert.equal(await activeIndex(page), String(BIG - 1), 'End focuses the last row (built on the way)');
+  await page.waitForFunction((n) => (document.querySelector('.live-region')?.textContent ?? '').startsWith(`Row #${n} `), BIG - 1);
+  await page.keyboard.press('PageUp');
+  const afterPage = Number(await activeIndex(page));
+  assert.ok(afterPage < BIG - 5 && afterPage > BIG - 100, `PageUp moves up by a page: ${afterPage}`);
+  let since = (await posted(page)).length;
+  await page.keyboard.press('Enter');
+  const q = await waitForPosted(page, 'queryChanged', since);
+  assert.ok(q.type === 'queryChanged' && q.query === afterPage);
+  // Scrolling away with the mouse keeps the focused row (it stays built) and the focus.
+  await page.$eval('.table-box', (b) => { b.scrollTop = 0; });
+  await page.waitForSelector('.tokens-table tbody tr[data-index="0"]');
+  assert.equal(await activeIndex(page), String(afterPage), 'focus survives scrolling its row out of view');
+
+  // A query chosen elsewhere (focus outside the table) is scrolled into view and marked.
+  await page.evaluate(() => (document.activeElement as HTMLElement).blur());
+  await page.evaluate(() => window.__harness.send({ type: 'selectQuery', analysisId: 1, query: 700 }));
+  await page.waitForSelector('.tokens-table tbody tr[data-index="700"].selected');
+  const inView = await page.$eval('.tokens-table tbody tr[data-index="700"]', (r) => {
+    const box = document.querySelector('.table-box')!.getBoundingClientRect();
+    const b = r.getBoundingClientRect();
+    return b.top >= box.top && b.bottom <= box.bottom + 1;
+  });
+  assert.ok(inView, 'the selected row is in view');
+  // Another tab and back: the table is where it was.
+  const scrolled = await page.$eval('.table-box', (b) => b.scrollTop);
+  await showTab(page, 'flow');
+  await showTab(page, 'tokens');
+  await page.waitForFunction((top) => Math.abs(document.querySelector('.table-box')!.scrollTop - top) < 2, scrolled);
+  await page.waitForSelector('.tokens-table tbody tr[data-index="700"].selected');
+  since = (await posted(page)).length;
+  await page.click('.tokens-table tbody tr[data-index="701"]');
+  const q2 = await waitForPosted(page, 'queryChanged', since);
+  assert.ok(q2.type === 'queryChanged' && q2.query === 701);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('prefetch: the layers around the current one are requested after an analysis and after each layer change', async () => {
+  const { page, errors } = await openHarness(browser!, server!.url, { T, L: 8, H, theme: 'dark' });
+  await waitForPosted(page, 'ready');
+  await page.waitForFunction(() => window.__harness.posted.filter((m) => m.type === 'requestLayer').length >= 3);
+  const layerRequests = async () => (await posted(page)).filter((m) => m.type === 'requestLayer').map((m) => m as { layer: number; encoding: string });
+  let reqs = await layerRequests();
+  assert.deepEqual(reqs[0], { type: 'requestLayer', analysisId: 1, layer: 0, encoding: 'f32' }, 'the layer on screen comes first');
+  assert.deepEqual(reqs.slice(1).map((r) => r.layer).sort(), [1, 2], 'then its neighbours (small layers: f32)');
+  assert.ok(reqs.every((r) => r.encoding === 'f32'));
+  await page.waitForSelector('.layer-status[data-cached="0,1,2"]', { state: 'attached' });
+
+  // Record whether "Loading layer…" ever shows while stepping through cached layers.
+  await page.evaluate(() => {
+    const status = document.querySelector('.layer-status') as HTMLElement;
+    (window as unknown as { sawLoading: string[] }).sawLoading = [];
+    new MutationObserver(() => { if (!status.hidden) (window as unknown as { sawLoading: string[] }).sawLoading.push(status.textContent ?? ''); })
+      .observe(status, { attributes: true, childList: true, characterData: true, subtree: true });
+  });
+  for (let l = 1; l <= 4; l++) {
+    await page.click('vscode-button[aria-label="Next layer"]');
+    await page.waitForFunction((want) => (window.__harness.state as { layer?: number }).layer === want, l);
+    // Each step asks for the next layers before the user gets there.
+    await page.waitForFunction((want) => new Set(window.__harness.posted.filter((m) => m.type === 'requestLayer').map((m) => (m as { layer: number }).layer)).has(want), Math.min(7, l + 2));
+    await page.waitForSelector(`.layer-status[data-cached*="${l + 1}"]`, { state: 'attached' });
+  }
+  assert.deepEqual(await page.evaluate(() => (window as unknown as { sawLoading: string[] }).sawLoading), [], 'no "Loading layer" while stepping');
+  reqs = await layerRequests();
+  assert.equal(new Set(reqs.map((r) => `${r.layer}:${r.encoding}`)).size, reqs.length, 'no layer is requested twice');
+  // Jumping far (the select) shows the loading note until that layer arrives.
+  await page.evaluate(() => {
+    const select = document.querySelector('.nav-row vscode-single-select') as HTMLElement & { value: string };
+    select.value = '7';
+    select.dispatchEvent(new Event('change'));
+  });
+  await page.waitForFunction(() => (window.__harness.state as { layer?: number }).layer === 7);
+  await page.waitForSelector('.layer-status[data-cached*="7"]', { state: 'attached' });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('prefetch at T=1024: large layers come in u8 and draw at once when stepped to', async () => {
+  const BIG = 1024;
+  const { page, errors } = await openHarness(browser!, server!.url, { T: BIG, L: 4, H: 4, theme: 'dark', tab: 'tokens' });
+  await page.waitForSelector('.layer-status[data-cached="0,1,2"]', { state: 'attached', timeout: 60_000 });
+  const reqs = (await posted(page)).filter((m) => m.type === 'requestLayer').map((m) => m as { layer: number; encoding: string });
+  assert.deepEqual(reqs.map((r) => `${r.layer}:${r.encoding}`), ['0:f32', '1:u8', '2:u8']);
+  await page.click('vscode-button[aria-label="Next layer"]');
+  // Drawn from the prefetched u8 layer in the next frame, then refined when f32 arrives.
+  await page.waitForFunction(() => /^Top-3 attended tokens for layer 1/.test(document.querySelector('.tokens-view .toolbar-hint')?.textContent ?? ''), undefined, { timeout: 2000 });
+  assert.equal(await page.isVisible('.layer-status'), false);
+  await waitForPosted(page, 'requestLayer', reqs.length);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+/**
+ * Elements that stick out of the window sideways: any element (shadow trees included) whose box passes
+ * the window's left or right edge without an ancestor that scrolls or clips it (a table scrolling inside
+ * its box is fine; the box itself must fit). Plus the document's own scroll width.
+ */
+async function sidewaysOverflow(page: Page): Promise<{ scrollWidth: number; clientWidth: number; offenders: string[] }> {
+  // tsx names the inner functions with a __name helper that only Node has.
+  await page.evaluate('globalThis.__name = globalThis.__name || ((f) => f)');
+  return page.evaluate(() => {
+    const W = document.documentElement.clientWidth;
+    const offenders: string[] = [];
+    const clipped = (e: Element): boolean => {
+      for (let p: Element | null = e.parentElement ?? ((e.getRootNode() as ShadowRoot).host ?? null); p && p !== document.body && p !== document.documentElement;
+        p = p.parentElement ?? ((p.getRootNode() as ShadowRoot).host ?? null)) {
+        if (getComputedStyle(p).overflowX !== 'visible') return true;
+      }
+      return false;
+    };
+    const visit = (root: Document | ShadowRoot) => {
+      for (const e of Array.from(root.querySelectorAll('*'))) {
+        if (e.shadowRoot) visit(e.shadowRoot);
+        const r = e.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0 || (e as HTMLElement).closest?.('.tooltip, .sr-only')) continue;
+        if ((r.right > W + 0.5 || r.left < -0.5) && !clipped(e)) {
+          offenders.push(`${e.tagName.toLowerCase()}.${(e as HTMLElement).className || ''} [${Math.round(r.left)}, ${Math.round(r.right)}]`);
+        }
+      }
+    };
+    visit(document);
+    return { scrollWidth: document.documentElement.scrollWidth, clientWidth: W, offenders: offenders.slice(0, 10) };
+  });
+}
+
+for (const width of [300, 320]) {
+  test(`narrow panel (${width} px, T=1024): every tab fits the width, the tab strip wraps, tables scroll inside themselves`, async () => {
+    const { page, errors } = await openHarness(browser!, server!.url, { T: 1024, L: 3, H: 4, theme: 'dark' });
+    await page.setViewportSize({ width, height: 800 });
+    await page.waitForFunction(() => performance.getEntriesByName('attention-panel:head:firstPaint').length > 0, undefined, { timeout: 30_000 });
+    for (const tab of ['head', 'model', 'heatmap', 'tokens', 'flow'] as const) {
+      await showTab(page, tab);
+      if (tab === 'tokens') await page.waitForSelector('.tokens-table tbody tr[data-index]');
+      else await expectInk(page, `.${tab}-canvas`, 500, `${tab} draws at ${width} px`);
+      const o = await sidewaysOverflow(page);
+      assert.ok(o.scrollWidth <= o.clientWidth, `${tab}: the document scrolls sideways (${o.scrollWidth} > ${o.clientWidth})`);
+      assert.deepEqual(o.offenders, [], `${tab}: elements past the panel's edge at ${width} px`);
+      // Every tab header is fully on screen.
+      const headers = await page.$$eval('vscode-tab-header', (hs) => hs.map((h) => { const r = h.getBoundingClientRect(); return [r.left, r.right]; }));
+      for (const [l, r] of headers) assert.ok(l >= 0 && r <= width, `tab header at [${l}, ${r}] is cut at ${width} px`);
+    }
+    // The tokens table is wider than the panel: it scrolls inside its box.
+    await showTab(page, 'tokens');
+    const box = await page.$eval('.table-box', (b) => ({ scroll: b.scrollWidth, client: b.clientWidth }));
+    assert.ok(box.scroll > box.client, `the table scrolls inside its box (${box.scroll} > ${box.client})`);
+    // Long token text is cut with an ellipsis and carries the full text on hover.
+    const cell = await page.$eval('.tokens-table tbody tr[data-index="6"] td.tok', (td) => ({ title: td.getAttribute('title'), overflow: getComputedStyle(td).textOverflow }));
+    assert.equal(cell.overflow, 'ellipsis');
+    assert.match(cell.title ?? '', /^#6 " because" \(id \d+\)/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
+test('token strip: a character split over two tokens shows on the first; the second shows a continuation mark', async () => {
+  const { page, errors } = await openHarness(browser!, server!.url, { T, L, H, theme: 'dark', split: 4, tab: 'tokens' });
+  await page.waitForSelector('.token-strip .token');
+  const strip = await page.$$eval('.token-strip .token', (els) => els.map((e) => ({ text: e.textContent, title: e.getAttribute('title'), mark: !!e.querySelector('.cont-mark') })));
+  assert.equal(strip[4].text, ' 😀', 'the first token shows the character');
+  assert.equal(strip[4].mark, false);
+  assert.match(strip[4].title ?? '', /part 1 of 2 of U\+1F600 😀/);
+  assert.equal(strip[5].text, '◌', 'the second token shows only the continuation mark');
+  assert.equal(strip[5].mark, true);
+  assert.match(strip[5].title ?? '', /part 2 of 2 of U\+1F600 😀/);
+  assert.ok(strip.every((s) => !s.text?.includes('\uFFFD')), 'no replacement characters are shown');
+  // The mark is muted (descriptionForeground), the character is not.
+  const [markColor, muted] = await page.evaluate(() => [getComputedStyle(document.querySelector('.token-strip .cont-mark')!).color,
+    (() => { const p = document.createElement('div'); p.style.color = 'var(--vscode-descriptionForeground)'; document.body.append(p); const c = getComputedStyle(p).color; p.remove(); return c; })()]);
+  assert.equal(markColor, muted);
+  // The tokens table labels them the same way.
+  await page.waitForSelector('.tokens-table tbody tr[data-index="5"]');
+  assert.equal(await page.textContent('.tokens-table tbody tr[data-index="4"] td.tok'), '😀');
+  assert.equal(await page.textContent('.tokens-table tbody tr[data-index="5"] td.tok'), '◌');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('tokens export: the whole table (all rows, not the viewport) at 2×, with title and legend', async () => {
+  const N = 300;
+  const { page, errors } = await openHarness(browser!, server!.url, { T: N, L, H, theme: 'dark', tab: 'tokens' });
+  await page.waitForSelector('.tokens-table tbody tr[data-index="0"]');
+  assert.ok((await tableRows(page)).indices.length < N, 'the table on screen is virtualised');
+  let since = (await posted(page)).length;
+  await page.evaluate(() => window.__harness.send({ type: 'requestExport', format: 'svg' }));
+  const svg = await waitForPosted(page, 'export', since);
+  assert.ok(svg.type === 'export' && svg.view === 'tokens');
+  for (const i of [0, 150, N - 1]) assert.match(svg.data, new RegExp(`>${i}</text>`), `row ${i} is in the export`);
+  assert.match(svg.data, /gpt2 · Tokens · layer 0 · story\.txt/, 'the title');
+  assert.match(svg.data, /attention weight of the key/, 'the legend');
+  assert.match(svg.data, new RegExp(`all ${N} tokens`));
+  const svgW = Number(/<svg[^>]* width="(\d+(?:\.\d+)?)"/.exec(svg.data)![1]);
+  since = (await posted(page)).length;
+  await page.evaluate(() => window.__harness.send({ type: 'requestExport', format: 'png' }));
+  const png = await waitForPosted(page, 'export', since);
+  assert.ok(png.type === 'export');
+  const b = Buffer.from(png.data.replace(/^data:image\/png;base64,/, ''), 'base64');
+  assert.equal(b.readUInt32BE(16), Math.round(svgW * 2), 'the PNG is drawn at 2×');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -68,11 +68,12 @@ function documentName(doc: vscode.TextDocument): string {
   return doc.isUntitled ? doc.uri.path : path.basename(doc.uri.path);
 }
 
-function toSummary(h: AnalysisHandle, note: string | undefined, sourceName: string): AnalysisSummary {
+function toSummary(h: AnalysisHandle, text: string, note: string | undefined, sourceName: string): AnalysisSummary {
   return {
     analysisId: h.analysisId,
     model: h.model,
     tokens: h.tokens,
+    text: text.slice(0, h.tokens.at(-1)?.end ?? 0),
     truncated: h.truncated,
     note,
     sourceName,
@@ -195,7 +196,7 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
     if (handle.truncated) {
       notes.push(`Only the first ${handle.tokens.length} tokens were analyzed (limit ${maxTokens}); the rest is dimmed in the editor.`);
     }
-    const summary = toSummary(handle, notes.filter(Boolean).join(' ') || undefined, documentName(document));
+    const summary = toSummary(handle, input.text, notes.filter(Boolean).join(' ') || undefined, documentName(document));
     const session: Session = { summary, handle, document, range: input.range, text: input.text, inputNote: input.note, stale: false };
     if (this.current) this.decorations.clear(this.current.document.uri);
     this.current = session;

@@ -1,7 +1,8 @@
 // Browser-side test harness for the attention panel: a mocked acquireVsCodeApi that records what
 // the panel posts, and a fake host that answers from deterministic synthetic attention.
 // Loaded before dist/webview/panel.js. URL parameters: T, L, H, seed, theme (dark|light|hc-dark|hc-light),
-// tab (initial persisted tab), state (JSON merged into the persisted state), truncated=1, note=..., auto=0 (do not send the analysis on ready).
+// tab (initial persisted tab), state (JSON merged into the persisted state), truncated=1, note=..., auto=0 (do not send the analysis on ready),
+// split=<i> (tokens i and i+1 are one emoji split in two).
 import type { FromPanelMessage, ToPanelMessage } from '../../src/protocol';
 import { applyTheme, themeName, type ThemeName } from './themes';
 import { encodeLayer, syntheticLayer, syntheticSummary, syntheticThumbnailsAndFlow, type SyntheticShape } from './synthetic';
@@ -35,6 +36,7 @@ const num = (name: string, fallback: number) => {
 const shape: SyntheticShape = {
   T: num('T', 20), L: num('L', 3), H: num('H', 4), seed: num('seed', 1), analysisId: 1,
   truncated: params.get('truncated') === '1', note: params.get('note') ?? undefined,
+  split: params.has('split') ? Number(params.get('split')) : undefined,
 };
 const THUMB_SIZE = 48;
 let flowAndThumbs: ReturnType<typeof syntheticThumbnailsAndFlow> | undefined;

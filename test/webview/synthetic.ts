@@ -14,16 +14,30 @@ export interface SyntheticShape {
   truncated?: boolean;
   note?: string;
   modelName?: string;
+  /** Tokens `split` and `split + 1` become " 😀" split in two, as GPT-2 splits an emoji ("�" on both). */
+  split?: number;
 }
 
 const WORDS = ['The', ' dog', ' on', ' the', ' ship', ' ran', ' because', ' the', ' captain', ' shouted', ' at', ' the',
   ' crew', ',', ' and', ' the', ' motor', ' stopped', ' when', ' it', ' saw', ' the', ' storm', ' coming', ' over',
   ' the', ' harbor', '.', ' Everyone', ' waited', ' below', ' deck', ' until', ' morning', '.'];
 
-export function syntheticTokens(T: number): Token[] {
+/** The synthetic text: the words, with " 😀" at token `split` when asked (see SyntheticShape.split). */
+export function syntheticText(T: number, split?: number): string {
+  return syntheticTokens(T, split).map((t, i, all) => (split !== undefined && i === split && i + 1 < all.length ? ' 😀' : t.start === t.end ? '' : t.text)).join('');
+}
+
+export function syntheticTokens(T: number, split?: number): Token[] {
   const tokens: Token[] = [];
   let pos = 0;
   for (let i = 0; i < T; i++) {
+    if (split !== undefined && i === split && i + 1 < T) {
+      // The first token holds the emoji's first bytes and owns the character; the second its last bytes.
+      tokens.push({ id: 9000, text: ' \uFFFD', start: pos, end: pos + 3 }, { id: 9001, text: '\uFFFD', start: pos + 3, end: pos + 3 });
+      pos += 3;
+      i++;
+      continue;
+    }
     const text = WORDS[i % WORDS.length];
     tokens.push({ id: 1000 + (i % WORDS.length), text, start: pos, end: pos + text.length });
     pos += text.length;
@@ -123,7 +137,8 @@ export function syntheticSummary(shape: SyntheticShape, flow: Float32Array): Ana
   return {
     analysisId: shape.analysisId,
     model: { name: shape.modelName ?? 'gpt2', layers: L, heads: H, embd: 768, vocab: 50257, ctx: 1024, dtype: 'F32' },
-    tokens: syntheticTokens(T),
+    tokens: syntheticTokens(T, shape.split),
+    text: syntheticText(T, shape.split),
     truncated: shape.truncated ?? false,
     note: shape.note,
     sourceName: 'story.txt',

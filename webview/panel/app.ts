@@ -7,6 +7,7 @@ import { Announcer, DEFAULT_EXPORT, el, Tooltip, type PanelContext, type PanelVi
 import { afterPaint } from './canvas';
 import { makeButton, makeSelect, type SelectControl } from './controls';
 import { Header } from './header';
+import { wrapTabStrip } from './layout';
 import { TokenStrip } from './tokenStrip';
 import { clampState, restoreState, TAB_IDS, type PersistedState, type TabId } from './state';
 import type { HostChannel } from './vscodeApi';
@@ -43,9 +44,13 @@ export class PanelApp implements PanelContext {
   private readonly layerSelect: SelectControl;
   private readonly headSelect: SelectControl;
   private readonly nav: HTMLElement;
+  /** "Loading layer N…" beside the layer controls while the layer on screen has not arrived. */
+  private readonly layerStatus: HTMLElement;
   private readonly empty: HTMLElement;
   private frame = 0;
   private pendingPaint: { t0: number; views: TabId[] } | null = null;
+  /** A tab switch waiting for its first painted frame (the `attention-panel:<tab>:open` measure). */
+  private pendingOpen: { t0: number; tab: TabId } | null = null;
 
   constructor(private readonly host: HostChannel, root: HTMLElement) {
     this.state = restoreState(host.loadState());
@@ -66,9 +71,11 @@ export class PanelApp implements PanelContext {
     this.nav = el('div', 'nav-row');
     this.layerSelect = makeSelect('Layer', 'Layer', (v) => this.update({ layer: Number(v) }));
     this.headSelect = makeSelect('Head', 'Head (or the mean over heads)', (v) => this.update({ head: v === 'mean' ? null : Number(v) }));
+    this.layerStatus = el('span', 'layer-status');
+    this.layerStatus.setAttribute('role', 'status');
     this.nav.append(
       makeButton('◀', 'Previous layer', () => this.stepLayer(-1)), this.layerSelect.element,
-      makeButton('▶', 'Next layer', () => this.stepLayer(1)), this.headSelect.element,
+      makeButton('▶', 'Next layer', () => this.stepLayer(1)), this.headSelect.element, this.layerStatus,
     );
     this.views = [new HeadView(this), new ModelView(this), new HeatmapView(this), new TokensView(this), new FlowView(this)];
     this.tabs = this.buildTabs();
@@ -200,6 +207,7 @@ export class PanelApp implements PanelContext {
     this.setLoaded(true);
     this.save();
     store.need(this.state.layer, 'f32');
+    store.prefetch(this.state.layer);
     this.expectPaint(['flow']);
     this.invalidate();
   }
@@ -233,10 +241,19 @@ export class PanelApp implements PanelContext {
       const row = layer && this.state.query !== null ? layer.row(view.reportedHead(), this.state.query) : undefined;
       this.strip.update(store, this.state.query, row, `${this.state.layer}|${view.reportedHead()}|${layer?.encoding}`);
       const painted = view.render();
+      // After the view's own request, so the layer on screen comes first; also after each arrival
+      // (a layer evicted meanwhile, or room freed in the budget).
+      store.prefetch(this.state.layer);
+      this.syncLayerStatus(store);
       const pending = this.pendingPaint;
       if (painted && pending && pending.views.includes(view.id)) {
         this.pendingPaint = null;
         afterPaint(() => performance.measure(`${PERF_PREFIX}:${view.id}:firstPaint`, { start: pending.t0, end: performance.now() }));
+      }
+      const open = this.pendingOpen;
+      if (painted && open && open.tab === view.id) {
+        this.pendingOpen = null;
+        afterPaint(() => performance.measure(`${PERF_PREFIX}:${view.id}:open`, { start: open.t0, end: performance.now() }));
       }
     } catch (err) {
       this.reportError(err);
@@ -251,6 +268,16 @@ export class PanelApp implements PanelContext {
     this.nav.classList.toggle('hide-layer', !nav.layer);
     this.nav.classList.toggle('hide-head', !nav.head);
     this.nav.hidden = !nav.layer && !nav.head;
+  }
+
+  /** The loading note, and (for tests) which layers are cached, as data-cached="0,1,2". */
+  private syncLayerStatus(store: AnalysisStore): void {
+    const loading = NAV[this.state.tab].layer && !store.peek(this.state.layer);
+    const text = loading ? `Loading layer ${this.state.layer}…` : '';
+    if (this.layerStatus.textContent !== text) this.layerStatus.textContent = text;
+    this.layerStatus.hidden = !loading;
+    const cached = store.cachedLayers().join(',');
+    if (this.layerStatus.dataset.cached !== cached) this.layerStatus.dataset.cached = cached;
   }
 
   private stepLayer(delta: number): void {
@@ -279,12 +306,14 @@ export class PanelApp implements PanelContext {
     });
     tabs.selectedIndex = TAB_IDS.indexOf(this.state.tab);
     tabs.addEventListener('vsc-tabs-select', (e) => this.onTabSelected(e.detail.selectedIndex));
+    wrapTabStrip(tabs);
     return tabs;
   }
 
   private onTabSelected(index: number): void {
     const tab = TAB_IDS[index];
     if (!tab || tab === this.state.tab) return;
+    this.pendingOpen = { t0: performance.now(), tab };
     this.tooltip.hide();
     this.update({ tab });
     if (this.state.query !== null) this.postQuery();

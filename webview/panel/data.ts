@@ -49,10 +49,26 @@ export class LayerData {
     return out;
   }
 
-  /** Row `query` of one head, or of the mean over heads when head is null, as probabilities. */
+  /**
+   * Row `query` of one head, or of the mean over heads when head is null, as probabilities. A mean row
+   * is read from the mean matrix when it exists, else summed over heads for this row alone (H·T values,
+   * not H·T·T: the tokens table asks only for the rows it shows).
+   */
   row(head: number | null, query: number): Float32Array {
     const T = this.length;
-    if (head === null) return this.meanMatrix().subarray(query * T, (query + 1) * T);
+    if (head === null) {
+      if (this.mean) return this.mean.subarray(query * T, (query + 1) * T);
+      const out = new Float32Array(T);
+      const v = this.values;
+      const n = T;
+      for (let h = 0; h < this.heads; h++) {
+        const off = this.rowOffset(h, query);
+        for (let k = 0; k < n; k++) out[k] += v[off + k];
+      }
+      const s = this.scale / this.heads;
+      for (let k = 0; k < n; k++) out[k] *= s;
+      return out;
+    }
     const off = this.rowOffset(head, query);
     const out = new Float32Array(T);
     for (let k = 0; k < T; k++) out[k] = this.values[off + k] * this.scale;
@@ -97,6 +113,10 @@ export interface Thumbnails {
 
 /** Default budget for cached layers: enough for all of gpt2-small at T=1024 in u8, a few in f32. */
 const DEFAULT_CACHE_BYTES = 320 * 1024 * 1024;
+/** Prefetched neighbours come in f32 while a layer is at most this big, else in u8 (a quarter of the bytes). */
+const PREFETCH_F32_MAX_BYTES = 8 * 1024 * 1024;
+/** How many layers on each side of the current one `prefetch` asks for. */
+export const PREFETCH_RADIUS = 2;
 
 export class AnalysisStore {
   readonly id: number;
@@ -110,8 +130,11 @@ export class AnalysisStore {
   readonly norms: Float32Array;
   readonly nextTokenLogProb: Float32Array;
   thumbnails: Thumbnails | undefined;
+  private tokenLabelList: TokenLabel[] | undefined;
   private readonly layers = new Map<number, LayerData>();
   private readonly pending = new Set<string>();
+  /** The layer on screen: never evicted to make room for another one. */
+  private current = -1;
   private thumbnailsPending = false;
 
   constructor(
@@ -151,8 +174,61 @@ export class AnalysisStore {
     return have;
   }
 
+  /** How each token is shown (characters split across tokens on the first of them), computed once. */
+  labels(): TokenLabel[] {
+    this.tokenLabelList ??= tokenLabels(this.tokens, this.summary.text);
+    return this.tokenLabelList;
+  }
+
   peek(layer: number): LayerData | undefined {
     return this.layers.get(layer);
+  }
+
+  /** Layers held now (any encoding), ascending. */
+  cachedLayers(): number[] {
+    return [...this.layers.keys()].sort((a, b) => a - b);
+  }
+
+  /** Bytes of one layer in an encoding: H·T·T values. */
+  layerBytes(encoding: AttentionEncoding): number {
+    return this.H * this.T * this.T * (encoding === 'f32' ? 4 : 1);
+  }
+
+  /**
+   * Make `center` the layer on screen and ask for the layers around it (nearest first, up to
+   * PREFETCH_RADIUS on each side) that are neither cached nor on their way, as long as they fit in the
+   * byte budget next to what is cached and pending: a prefetch never evicts anything. Small layers come
+   * in f32, large ones in u8 (the views draw u8 at once and ask for f32 when they need it).
+   * Returns the layers requested.
+   */
+  prefetch(center: number): number[] {
+    this.current = center;
+    const encoding: AttentionEncoding = this.layerBytes('f32') <= PREFETCH_F32_MAX_BYTES ? 'f32' : 'u8';
+    let used = this.pendingBytes();
+    for (const d of this.layers.values()) used += d.bytes;
+    const asked: number[] = [];
+    for (let d = 1; d <= PREFETCH_RADIUS; d++) {
+      for (const layer of [center + d, center - d]) {
+        if (layer < 0 || layer >= this.L || this.layers.has(layer) || this.isPending(layer)) continue;
+        const bytes = this.layerBytes(encoding);
+        if (used + bytes > this.budgetBytes) return asked;
+        used += bytes;
+        this.pending.add(`${layer}:${encoding}`);
+        this.request(layer, encoding);
+        asked.push(layer);
+      }
+    }
+    return asked;
+  }
+
+  private isPending(layer: number): boolean {
+    return this.pending.has(`${layer}:f32`) || this.pending.has(`${layer}:u8`);
+  }
+
+  private pendingBytes(): number {
+    let n = 0;
+    for (const key of this.pending) n += this.layerBytes(key.endsWith(':f32') ? 'f32' : 'u8');
+    return n;
   }
 
   /** Store a received layer; validates its size. A u8 copy never replaces an f32 one. */
@@ -213,13 +289,13 @@ export class AnalysisStore {
     this.layers.set(layer, data);
   }
 
-  /** Drop least recently used layers (never `keep`) until under budget. */
+  /** Drop least recently used layers (never `keep` nor the layer on screen) until under budget. */
   private evict(keep: number): void {
     let total = 0;
     for (const d of this.layers.values()) total += d.bytes;
     for (const [layer, d] of this.layers) {
       if (total <= this.budgetBytes) break;
-      if (layer === keep) continue;
+      if (layer === keep || layer === this.current) continue;
       this.layers.delete(layer);
       total -= d.bytes;
     }
@@ -237,4 +313,66 @@ export function displayToken(text: string): string {
 export function labelToken(text: string): string {
   const shown = displayToken(text);
   return shown.trim() === '' ? shown : shown.replace(/^ +/, '');
+}
+
+/** How a token is shown in the token strip and the tokens table. */
+export interface TokenLabel {
+  /** The token's own characters as shown (whitespace made visible); '' for a pure continuation. */
+  text: string;
+  /** The token starts with the remaining bytes of a character that an earlier token began. */
+  continues: boolean;
+  /** Set on every token of a character split across tokens: which part, of how many, and the character. */
+  split?: { part: number; of: number; char: string };
+}
+
+/** Mark drawn (muted) for the bytes of a character whose first byte is in an earlier token. */
+export const CONTINUATION_MARK = '◌';
+
+const countCodePoints = (s: string): number => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+
+/**
+ * Labels of all tokens. A character GPT-2 splits over several tokens belongs to the first of them (its
+ * range covers the character; the others have what is left of it, as an empty range or at the start of
+ * theirs). `Token.text` shows "�" for every incomplete piece, so the first token is labelled from the
+ * analyzed text instead (`source`, which the token ranges index), and the others get a continuation mark.
+ * The number of leading continuation pieces of a token is exact: its text has one "�" per leftover byte
+ * run, so it has that many more code points than its own range of the source.
+ */
+export function tokenLabels(tokens: Token[], source: string | undefined): TokenLabel[] {
+  const labels: TokenLabel[] = tokens.map((t) => ({ text: displayToken(t.text), continues: false }));
+  if (source === undefined) return labels;
+  /** The open split character: its owner token and the tokens that continue it. */
+  let group: { owner: number; char: string; members: number[] } | null = null;
+  const close = () => {
+    if (group && group.members.length > 1) {
+      group.members.forEach((i, p) => { labels[i].split = { part: p + 1, of: group!.members.length, char: group!.char }; });
+    }
+    group = null;
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (!t.text.includes('\uFFFD') || t.start < 0 || t.end > source.length || t.end < t.start) { close(); continue; }
+    const own = source.slice(t.start, t.end);
+    const leftover = countCodePoints(t.text) - countCodePoints(own);
+    labels[i] = { text: own.length > 0 ? displayToken(own) : '', continues: leftover > 0 };
+    if (leftover > 0 && group) group.members.push(i);
+    if (own.length > 0 || leftover <= 0) close();
+    // Does this token end inside a character (its text ends with "�" that is not one of the leftovers)?
+    if (own.length > 0 && t.text.endsWith('\uFFFD') && !own.endsWith('\uFFFD')) {
+      const char = Array.from(own).at(-1)!;
+      group = { owner: i, char, members: [i] };
+    }
+  }
+  close();
+  return labels;
+}
+
+/** "U+1F600 😀": a character for hover text. */
+export function describeChar(char: string): string {
+  const cp = char.codePointAt(0) ?? 0;
+  return `U+${cp.toString(16).toUpperCase().padStart(4, '0')} ${char}`;
 }

@@ -2,7 +2,10 @@
 // selects it as the query; with a query selected, keys are shaded by the attention they receive.
 // Keyboard: one Tab stop (roving tabindex); ←/→ (and Home/End) move the query token, Enter or
 // Space toggles it, Escape clears it.
-import { displayToken, type AnalysisStore } from './data';
+// A character split over several tokens (emoji, CJK) shows on the first of them; the others show a muted
+// continuation mark, and the hover says which part of which character each one is.
+import { CONTINUATION_MARK, describeChar, type AnalysisStore, type TokenLabel } from './data';
+import type { Token } from '../../src/engine/types';
 import { el } from './context';
 
 export interface TokenStripActions {
@@ -17,6 +20,7 @@ export interface TokenStripActions {
 export class TokenStrip {
   readonly element: HTMLElement;
   private spans: HTMLSpanElement[] = [];
+  private labels: TokenLabel[] = [];
   private storeId = -1;
   private shadingKey = '';
   /** The token that holds the Tab stop. */
@@ -72,15 +76,33 @@ export class TokenStrip {
     this.storeId = store.id;
     this.shadingKey = '';
     this.active = 0;
+    this.labels = store.labels();
     this.spans = store.tokens.map((t, i) => {
-      const s = el('span', 'token', displayToken(t.text));
+      const label = this.labels[i];
+      const s = el('span', 'token');
+      if (label.continues) s.append(el('span', 'cont-mark', CONTINUATION_MARK));
+      if (label.text) s.append(label.text);
+      if (label.split) {
+        s.classList.add('split');
+        s.setAttribute('aria-label', `${label.text || 'continuation'}, part ${label.split.part} of ${label.split.of} of ${describeChar(label.split.char)}`);
+      }
       s.dataset.index = String(i);
       s.tabIndex = i === 0 ? 0 : -1;
       s.setAttribute('role', 'option');
-      s.title = `#${i} ${JSON.stringify(t.text)} (id ${t.id})`;
+      s.title = this.describe(i, t);
       return s;
     });
     this.element.replaceChildren(...this.spans);
+  }
+
+  /** Hover text: index, token text, id, and for split characters which part of which character. */
+  private describe(i: number, t: Token, weight?: number): string {
+    const split = this.labels[i]?.split;
+    return [
+      `#${i} ${JSON.stringify(t.text)} (id ${t.id})`,
+      weight === undefined ? '' : `weight ${weight.toFixed(4)}`,
+      split ? `part ${split.part} of ${split.of} of ${describeChar(split.char)}` : '',
+    ].filter(Boolean).join(' · ');
   }
 
   /** Mark the query and shade keys by `row` (weights of the query's attention), if given. */
@@ -101,7 +123,7 @@ export class TokenStrip {
       if (w > 0.02) s.style.setProperty('--w', w.toFixed(3));
       else s.style.removeProperty('--w');
       s.classList.toggle('attended', w > 0.02);
-      if (row && query !== null && i <= query) s.title = `#${i} ${JSON.stringify(store.tokens[i].text)}: weight ${row[i].toFixed(4)}`;
+      s.title = this.describe(i, store.tokens[i], row && query !== null && i <= query ? row[i] : undefined);
     });
   }
 }
