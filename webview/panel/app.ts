@@ -17,7 +17,10 @@ import { TokensView } from './views/tokensView';
 import { FlowView } from './views/flowView';
 import type { SceneFonts } from './scene';
 
-/** performance.measure names: `attention-panel:<tab>:firstPaint`, from data arrival to painted frame. */
+/**
+ * performance.measure names: `attention-panel:<tab>:firstPaint`, from data arrival to painted frame;
+ * `attention-panel:<tab>:tabSwitch`, from selecting the tab to its first frame drawn with real data.
+ */
 export const PERF_PREFIX = 'attention-panel';
 
 /** Which shared navigation controls each tab uses. */
@@ -46,6 +49,7 @@ export class PanelApp implements PanelContext {
   private readonly empty: HTMLElement;
   private frame = 0;
   private pendingPaint: { t0: number; views: TabId[] } | null = null;
+  private pendingTab: { t0: number; tab: TabId } | null = null;
 
   constructor(private readonly host: HostChannel, root: HTMLElement) {
     this.state = restoreState(host.loadState());
@@ -233,6 +237,11 @@ export class PanelApp implements PanelContext {
       const row = layer && this.state.query !== null ? layer.row(view.reportedHead(), this.state.query) : undefined;
       this.strip.update(store, this.state.query, row, `${this.state.layer}|${view.reportedHead()}|${layer?.encoding}`);
       const painted = view.render();
+      const switched = this.pendingTab;
+      if (painted && switched && switched.tab === view.id) {
+        this.pendingTab = null;
+        afterPaint(() => performance.measure(`${PERF_PREFIX}:${view.id}:tabSwitch`, { start: switched.t0, end: performance.now() }));
+      }
       const pending = this.pendingPaint;
       if (painted && pending && pending.views.includes(view.id)) {
         this.pendingPaint = null;
@@ -244,7 +253,7 @@ export class PanelApp implements PanelContext {
   }
 
   private syncNav(store: AnalysisStore): void {
-    const nav = NAV[this.state.tab];
+    const nav = this.activeView().navControls?.() ?? NAV[this.state.tab];
     this.layerSelect.setOptions(Array.from({ length: store.L }, (_, l) => ({ value: String(l), label: `Layer ${l}` })), String(this.state.layer));
     this.headSelect.setOptions([{ value: 'mean', label: 'Mean of heads' }, ...Array.from({ length: store.H }, (_, h) => ({ value: String(h), label: `Head ${h}` }))],
       this.state.head === null ? 'mean' : String(this.state.head));
@@ -285,6 +294,7 @@ export class PanelApp implements PanelContext {
   private onTabSelected(index: number): void {
     const tab = TAB_IDS[index];
     if (!tab || tab === this.state.tab) return;
+    this.pendingTab = { t0: performance.now(), tab };
     this.tooltip.hide();
     this.update({ tab });
     if (this.state.query !== null) this.postQuery();
