@@ -16,6 +16,8 @@ export class FlowView implements PanelView {
   private readonly canvas: HTMLCanvasElement;
   private readonly spread: { element: HTMLElement; set(v: boolean): void };
   private plot = { x0: 0, x1: 0, y0: 0, y1: 0, max: 1 };
+  /** What the last scene drew: tick labels and the legend's extent (exposed on the canvas for tests). */
+  private drawn = { ticks: [] as string[], legendRight: 0, legendBottom: 0, top: 0 };
 
   constructor(private readonly ctx: PanelContext) {
     this.element = el('div', 'view flow-view');
@@ -78,9 +80,11 @@ export class FlowView implements PanelView {
     const width = Math.min(this.box.clientWidth, 1100);
     const g = fitCanvas(this.canvas, width, height);
     drawScene(g, this.buildScene(width, height), this.ctx.fonts(), true);
+    this.canvas.dataset.ticks = this.drawn.ticks.join(',');
+    this.canvas.dataset.legend = `${this.drawn.legendRight},${this.drawn.legendBottom},${this.drawn.top}`;
     const self = Array.from({ length: store.L }, (_, l) => store.flowStats(l, 0).mean.toFixed(2)).join(', ');
     const prev = Array.from({ length: store.L }, (_, l) => store.flowStats(l, 1).mean.toFixed(2)).join(', ');
-    this.canvas.setAttribute('aria-label', `Attention flow by layer. Mean self attention: ${self}. Mean previous-token attention: ${prev}. Left and right arrows select a layer and read its values.`);
+    this.canvas.setAttribute('aria-label', `${FLOW_TITLE}. Mean self attention: ${self}. Mean previous-token attention: ${prev}. Left and right arrows select a layer and read its values.`);
     return true;
   }
 
@@ -134,10 +138,11 @@ export class FlowView implements PanelView {
         },
       });
     }
-    let lx = 12, ly = y + 10;
+    let lx = 12, ly = y + 10, right = 0;
     for (const e of entries) {
       if (lx > 12 && lx + e.w > width - 12) { lx = 12; ly += fs + 10; }
       e.draw(lx, ly);
+      right = Math.max(right, Math.min(lx + e.w, width - 12));
       lx += e.w + 22;
     }
     const top = ly + 18;
@@ -150,6 +155,7 @@ export class FlowView implements PanelView {
     const x0 = left, x1 = width - (width < 420 ? 12 : 24), y0 = height - M.bottom, y1 = top;
     const ticks = niceTicks(max, Math.max(2, Math.min(5, Math.floor((y0 - y1) / 36))));
     this.plot = { x0, x1, y0, y1, max: ticks.max };
+    this.drawn = { ticks: ticks.values.map((v) => v.toFixed(ticks.decimals)), legendRight: Math.ceil(right), legendBottom: Math.ceil(ly + fs / 2 + 2), top: y1 };
     const px = (l: number) => (L === 1 ? (x0 + x1) / 2 : x0 + ((x1 - x0) * l) / (L - 1));
     const py = (v: number) => y0 - ((y0 - y1) * v) / ticks.max;
     // grid and axes
@@ -211,7 +217,14 @@ export class FlowView implements PanelView {
   /** Exports: the whole chart at a print size (not the panel's), with the export title, on the chosen background. */
   private exportScene(opts: ExportOptions): Scene {
     if (!this.ctx.store()) throw new Error('Nothing to export yet: no analysis has been received');
-    return this.buildScene(EXPORT_SIZE.width, EXPORT_SIZE.height, exportTheme(this.ctx.theme(), opts.background), opts.title || undefined);
+    const { plot, drawn } = this;
+    try {
+      return this.buildScene(EXPORT_SIZE.width, EXPORT_SIZE.height, exportTheme(this.ctx.theme(), opts.background), opts.title || undefined);
+    } finally {
+      // The on-screen geometry (hit testing) is the panel's, not the export's.
+      this.plot = plot;
+      this.drawn = drawn;
+    }
   }
 
   exportPng(opts: ExportOptions): string {

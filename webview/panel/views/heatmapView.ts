@@ -327,6 +327,21 @@ export class HeatmapView implements PanelView {
     return this.cache.get(key, S, S, (img) => fillPooledImage(img, weightSource(layer, head), r.start, r.end, S, gamma, masked));
   }
 
+  /**
+   * A mean-pooled picture of the range with 2^j tokens per pixel, the coarsest that still has at
+   * least one pixel per device pixel at `tokensPerPx`; undefined when full resolution is needed.
+   */
+  private pooledLevel(store: AnalysisStore, layer: LayerData, head: number | null, r: TokenRange, tokensPerPx: number, theme: Theme): HTMLCanvasElement | undefined {
+    const j = Math.floor(Math.log2(Math.max(1, tokensPerPx)));
+    if (j < 1) return undefined;
+    const len = r.end - r.start;
+    const S = Math.ceil(len / 2 ** j);
+    const gamma = this.ctx.state.gamma;
+    const masked = this.masked(theme);
+    const key = `level|${store.id}|${layer.layer}|${head}|${layer.encoding}|${gamma}|${masked.join(',')}|${r.start}-${r.end}|${S}`;
+    return this.cache.get(key, S, S, (img) => fillPooledImage(img, weightSource(layer, head), r.start, r.end, S, gamma, masked));
+  }
+
   /** Width of the token label gutter: the longest label, within limits (measured once per analysis). */
   private gutterWidth(store: AnalysisStore, narrow: boolean): number {
     const theme = this.ctx.theme();
@@ -383,16 +398,25 @@ export class HeatmapView implements PanelView {
       return false;
     }
     drawScene(g, scene, this.ctx.fonts(), true);
-    const image = this.fullImage(store, data, s.head, s.gamma, theme);
+    const image = () => this.fullImage(store, data, s.head, s.gamma, theme);
     this.single = { ...layout, src: weightSource(data, s.head), layer: s.layer, head: s.head };
     const cell = plot.size / v.n;
     g.save();
     g.beginPath();
     g.rect(plot.x, plot.y, plot.size, plot.size);
     g.clip();
-    g.imageSmoothingEnabled = cell < 1;
-    g.imageSmoothingQuality = 'high';
-    g.drawImage(image, v.k0, v.q0, v.n, v.n, plot.x, plot.y, plot.size, plot.size);
+    // More tokens than device pixels: draw a mean-pooled level (cached) instead of resampling a
+    // million-pixel image on every frame; each pooled pixel still covers at most one device pixel.
+    const level = this.pooledLevel(store, data, s.head, r, v.n / (plot.size * (window.devicePixelRatio || 1)), theme);
+    if (level) {
+      const f = level.width / (r.end - r.start);
+      g.imageSmoothingEnabled = true;
+      g.imageSmoothingQuality = 'low';
+      g.drawImage(level, (v.k0 - r.start) * f, (v.q0 - r.start) * f, v.n * f, v.n * f, plot.x, plot.y, plot.size, plot.size);
+    } else {
+      g.imageSmoothingEnabled = false;
+      g.drawImage(image(), v.k0, v.q0, v.n, v.n, plot.x, plot.y, plot.size, plot.size);
+    }
     if (plot.size >= 60) strokeLines(g, windowHatch(plot.x, plot.y, plot.size, (v.q0 - v.k0 + 1) * cell, 7), theme.muted, 0.35);
     this.drawSelection(g, plot, v);
     this.drawAxisDrag(g, plot, v, theme);
@@ -402,8 +426,20 @@ export class HeatmapView implements PanelView {
       g.lineWidth = 1;
       g.strokeRect(plot.x - 0.5, plot.y - 0.5, plot.size + 1, plot.size + 1);
     }
-    if (layout.minimap) this.drawMinimap(g, layout.minimap, image, r, v, theme);
+    if (layout.minimap) {
+      const mm = layout.minimap;
+      const small = this.pooledLevel(store, data, s.head, r, (r.end - r.start) / (mm.size * (window.devicePixelRatio || 1)), theme);
+      this.drawMinimap(g, mm, small ?? image(), small ? { start: 0, end: small.width } : r, r, v, theme);
+    }
     if (hasFocus(this.canvas)) this.drawCursor(g, plot, v);
+    // What is on screen, for tests and tools (the canvas pixels alone do not say it).
+    const t = visibleTokens(v);
+    const d = this.canvas.dataset;
+    d.zoom = zoomFactor(v, r).toFixed(2);
+    d.window = `${t.k[0]}-${t.k[1]},${t.q[0]}-${t.q[1]}`;
+    d.labels = cell >= LABEL_CELL_PX ? 'tokens' : 'numbers';
+    d.minimap = layout.minimap ? 'shown' : 'hidden';
+    d.plot = `${plot.x},${plot.y},${plot.size}`;
     return true;
   }
 
@@ -464,12 +500,13 @@ export class HeatmapView implements PanelView {
     }
   }
 
-  private drawMinimap(g: CanvasRenderingContext2D, mm: Rect, image: HTMLCanvasElement, r: TokenRange, v: Viewport, theme: Theme): void {
+  /** `source` holds the range at pixels [src.start, src.end) on both axes. */
+  private drawMinimap(g: CanvasRenderingContext2D, mm: Rect, image: HTMLCanvasElement, src: TokenRange, r: TokenRange, v: Viewport, theme: Theme): void {
     const len = r.end - r.start;
     g.save();
     g.imageSmoothingEnabled = true;
-    g.imageSmoothingQuality = 'high';
-    g.drawImage(image, r.start, r.start, len, len, mm.x, mm.y, mm.size, mm.size);
+    g.imageSmoothingQuality = 'low';
+    g.drawImage(image, src.start, src.start, src.end - src.start, src.end - src.start, mm.x, mm.y, mm.size, mm.size);
     g.strokeStyle = theme.contrastBorder ?? theme.border;
     g.lineWidth = 1;
     g.strokeRect(mm.x - 0.5, mm.y - 0.5, mm.size + 1, mm.size + 1);
@@ -776,7 +813,13 @@ export class HeatmapView implements PanelView {
       this.step(e.key === 'PageUp' ? -1 : 1);
     } else if (this.mode() !== 'single') {
       if (!this.onGridKey(e.key)) return;
-    } else if (!this.onCellKey(e)) {
+    } else {
+      const did = this.onCellKey(e);
+      if (!did) return;
+      e.preventDefault();
+      this.ctx.invalidate();
+      // Zoom and pan keys read out the window; the others the cell under the cursor.
+      requestAnimationFrame(() => (did === 'view' ? this.announceZoom() : this.announceCursor()));
       return;
     }
     e.preventDefault();
@@ -800,7 +843,8 @@ export class HeatmapView implements PanelView {
     return true;
   }
 
-  private onCellKey(e: KeyboardEvent): boolean {
+  /** A key on the single heatmap: 'view' when it zoomed or panned, 'cell' when it moved the cursor or query. */
+  private onCellKey(e: KeyboardEvent): 'view' | 'cell' | false {
     const key = e.key;
     const r = this.range();
     const v = this.currentViewport();
@@ -808,12 +852,11 @@ export class HeatmapView implements PanelView {
       const d = Math.max(1, v.n / 8);
       const [dk, dq] = key === 'ArrowLeft' ? [-d, 0] : key === 'ArrowRight' ? [d, 0] : key === 'ArrowUp' ? [0, -d] : [0, d];
       this.setViewport(panBy(v, r, dk, dq));
-      requestAnimationFrame(() => this.announceZoom());
-      return true;
+      return 'view';
     }
-    if (key === '+' || key === '=') { this.zoomBy(1.5); return true; }
-    if (key === '-' || key === '_') { this.zoomBy(1 / 1.5); return true; }
-    if (key === '0') { this.setViewport(null); this.ctx.announce('Zoom reset: the whole range'); return true; }
+    if (key === '+' || key === '=') { this.zoomBy(1.5); return 'view'; }
+    if (key === '-' || key === '_') { this.zoomBy(1 / 1.5); return 'view'; }
+    if (key === '0') { this.setViewport(null); return 'view'; }
     if (e.ctrlKey || e.metaKey || e.altKey) return false;
     const q = this.ctx.state.query;
     const c = this.clampCursor();
@@ -832,7 +875,7 @@ export class HeatmapView implements PanelView {
     else return false;
     const cur = this.clampCursor();
     this.viewport = ensureVisible(this.currentViewport(), r, cur.q, cur.k);
-    return true;
+    return 'cell';
   }
 
   /** The cursor inside the range and on or below the diagonal. */
