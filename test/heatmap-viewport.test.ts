@@ -91,3 +91,18 @@ test('Flow ticks: round steps (0.1, 0.25, …) from 0 to just above the data', (
   assert.deepEqual(niceTicks(0.62, 3).values, [0, 0.25, 0.5, 0.75]);
   assert.deepEqual(niceTicks(NaN).values, [0, 0.01, 0.02, 0.03, 0.04, 0.05]);
 });
+
+test('the heatmap crop is persisted, validated on restore, and dropped for another analysis', async () => {
+  const { clampState, restoreState } = await import('../webview/panel/state');
+  const s = restoreState({ version: 1, analysisId: 4, heatmapRange: { start: 10, end: 50 } });
+  assert.deepEqual(s.heatmapRange, { start: 10, end: 50 });
+  assert.equal(restoreState({ version: 1, heatmapRange: { start: 10, end: 11 } }).heatmapRange, null, 'one token is no range');
+  assert.equal(restoreState({ version: 1, heatmapRange: { start: -1, end: 5 } as never }).heatmapRange, null);
+  clampState(s, { analysisId: 4, T: 60, L: 2, H: 2 });
+  assert.deepEqual(s.heatmapRange, { start: 10, end: 50 }, 'the same analysis (webview reload) keeps it');
+  clampState(s, { analysisId: 4, T: 40, L: 2, H: 2 });
+  assert.equal(s.heatmapRange, null, 'a range past the end is dropped');
+  s.heatmapRange = { start: 0, end: 5 };
+  clampState(s, { analysisId: 5, T: 60, L: 2, H: 2 });
+  assert.equal(s.heatmapRange, null, 'a new analysis is another text');
+});

@@ -14,7 +14,7 @@ const SHOTS: Shot[] = [
   { name: 'heatmap-1024-zoomed', tab: 'heatmap', width: 1400, height: 900, T: 1024, state: { layer: 4, head: 6 }, zoom: 40, query: 520 },
   { name: 'heatmap-1024-320px', tab: 'heatmap', width: 320, height: 800, T: 1024, state: { layer: 4, head: 6 } },
   { name: 'heatmap-1024-320px-zoomed', tab: 'heatmap', width: 320, height: 800, T: 1024, state: { layer: 4, head: 6 }, zoom: 40 },
-  { name: 'heatmap-1024-cropped', tab: 'heatmap', width: 1000, height: 900, T: 1024, state: { layer: 2, head: null, heatmapRange: { start: 100, end: 140 } } },
+  { name: 'heatmap-1024-cropped', tab: 'heatmap', width: 1000, height: 900, T: 1024, state: { analysisId: 1, layer: 2, head: null, heatmapRange: { start: 100, end: 140 } } },
   { name: 'heatmap-grid-1024', tab: 'heatmap', width: 1400, height: 900, T: 1024, state: { layer: 4, heatmapLayout: 'grid' } },
   { name: 'heatmap-grid-1024-320px', tab: 'heatmap', width: 320, height: 900, T: 1024, state: { layer: 4, heatmapLayout: 'grid', browse: 'layer' } },
   { name: 'heatmap-22-320px', tab: 'heatmap', width: 320, height: 800, T: 22, state: { layer: 4, head: 6 } },

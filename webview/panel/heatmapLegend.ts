@@ -14,7 +14,7 @@ export function addVerticalLegend(scene: Scene, theme: Theme, gamma: number, x: 
     const frac = Math.pow(v, gamma);
     scene.add({ kind: 'text', x: x + 16, y: y + (1 - frac) * h, text: v.toFixed(2), color: theme.muted, size: theme.fontSize - 2, align: 'left' });
   }
-  scene.add({ kind: 'text', x, y: y - 10, text: 'weight', color: theme.muted, size: theme.fontSize - 2, align: 'left' });
+  scene.add({ kind: 'text', x, y: y - 16, text: 'weight', color: theme.muted, size: theme.fontSize - 2, align: 'left' });
   scene.add({ kind: 'rect', x, y: y + h + 10, w: 12, h: 12, fill: theme.masked, stroke: theme.border });
   scene.add({ kind: 'text', x: x + 16, y: y + h + 16, text: 'masked', color: theme.muted, size: theme.fontSize - 2, align: 'left' });
 }
@@ -25,8 +25,10 @@ export function addHorizontalLegend(scene: Scene, theme: Theme, gamma: number, x
   for (let i = 0; i < steps; i++) {
     scene.add({ kind: 'rect', x: x + (i * w) / steps, y, w: w / steps + 0.5, h: 10, fill: weightColor(i / steps, gamma) });
   }
-  LEGEND_VALUES.forEach((v, i) => {
-    const align = i === 0 ? 'left' : i === LEGEND_VALUES.length - 1 ? 'right' : 'center';
+  // Only the ticks that have room (about 36 px each).
+  const values = w >= 150 ? LEGEND_VALUES : w >= 80 ? [0, 0.5, 1] : [0, 1];
+  values.forEach((v, i) => {
+    const align = i === 0 ? 'left' : i === values.length - 1 ? 'right' : 'center';
     scene.add({ kind: 'text', x: x + Math.pow(v, gamma) * w, y: y + 19, text: String(v), color: theme.muted, size: theme.fontSize - 2, align });
   });
   scene.add({ kind: 'rect', x, y: y + 30, w: 12, h: 12, fill: theme.masked, stroke: theme.border });

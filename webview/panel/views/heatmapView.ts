@@ -106,7 +106,7 @@ export class HeatmapView implements PanelView {
     this.cropToViewButton.classList.add('crop-to-view');
     this.zoomGroup.append(
       makeButton('−', 'Zoom out (−)', () => this.zoomBy(1 / 1.5)), this.zoomLabel,
-      makeButton('+', 'Zoom in (+)', () => this.zoomBy(1.5)), this.resetButton, this.cropToViewButton,
+      makeButton('+', 'Zoom in (+)', () => this.zoomBy(1.5)), this.resetButton,
     );
 
     const crop = el('span', 'toolbar-group heatmap-crop');
@@ -128,7 +128,7 @@ export class HeatmapView implements PanelView {
     this.rangeError = el('span', 'range-error');
     this.rangeError.setAttribute('role', 'alert');
     this.rangeError.hidden = true;
-    crop.append(cropLabel, this.clearCropButton, this.rangeError);
+    crop.append(cropLabel, this.cropToViewButton, this.clearCropButton, this.rangeError);
 
     bar.append(this.showSelect.element, this.scaleSelect.element, this.position, this.zoomGroup, crop);
     this.box = el('div', 'canvas-box');
@@ -283,7 +283,7 @@ export class HeatmapView implements PanelView {
     this.zoomLabel.textContent = formatZoom(zoomFactor(v, r));
     this.zoomLabel.title = zoomed ? (() => { const t = visibleTokens(v); return `keys ${t.k[0]}–${t.k[1]}, queries ${t.q[0]}–${t.q[1]}`; })() : 'whole range';
     setDisabled(this.resetButton, !zoomed);
-    this.cropToViewButton.hidden = !zoomed;
+    this.cropToViewButton.hidden = !zoomed || mode !== 'single';
     this.clearCropButton.hidden = s.heatmapRange === null;
     if (document.activeElement !== this.rangeInput && !this.rangeError.textContent) this.rangeInput.value = this.rangeText();
     this.rangeInput.placeholder = `all (0–${store.T - 1})`;
@@ -354,7 +354,7 @@ export class HeatmapView implements PanelView {
       for (const t of store.tokens) w = Math.max(w, g.measureText(labelToken(t.text)).width);
       this.labelWidths = { key, width: w };
     }
-    return Math.round(Math.max(36, Math.min(narrow ? 58 : 110, this.labelWidths.width + 10)));
+    return Math.round(Math.max(36, Math.min(narrow ? 58 : 84, this.labelWidths.width + 10)));
   }
 
   private singleLayout(store: AnalysisStore, width: number, height: number, zoomed: boolean): SingleLayout {
