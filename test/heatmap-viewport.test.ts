@@ -106,3 +106,28 @@ test('the heatmap crop is persisted, validated on restore, and dropped for anoth
   clampState(s, { analysisId: 5, T: 60, L: 2, H: 2 });
   assert.equal(s.heatmapRange, null, 'a new analysis is another text');
 });
+
+test('heatmap images: the mean over heads read straight from the layer matches the mean matrix; pooling skips masked cells', async () => {
+  const { fillPooledImage, fillRangeImage, weightAt } = await import('../webview/panel/heatmapImage');
+  const T = 9, H = 3;
+  const values = new Float32Array(H * T * T);
+  for (let h = 0; h < H; h++) for (let q = 0; q < T; q++) for (let k = 0; k <= q; k++) values[(h * T + q) * T + k] = ((h + 1) * (q + 2 * k + 1)) % 7 / 7;
+  const mean = new Float32Array(T * T);
+  for (let i = 0; i < T * T; i++) mean[i] = (values[i] + values[T * T + i] + values[2 * T * T + i]) / H;
+  const multi = { values, offset: 0, scale: 1 / H, T, heads: H };
+  const single = { values: mean, offset: 0, scale: 1, T };
+  for (let q = 0; q < T; q++) for (let k = 0; k < T; k++) assert.ok(Math.abs(weightAt(multi, q, k) - mean[q * T + k]) < 1e-6);
+  const image = (n: number) => ({ data: new Uint8ClampedArray(n * n * 4), width: n, height: n }) as unknown as ImageData;
+  const a = image(5), b = image(5);
+  fillRangeImage(a, multi, 2, 7, 0.5, [1, 2, 3]);
+  fillRangeImage(b, single, 2, 7, 0.5, [1, 2, 3]);
+  assert.deepEqual(a.data, b.data);
+  assert.deepEqual(Array.from(a.data.slice(4, 8)), [1, 2, 3, 255], 'above the diagonal: the masked colour');
+  // 9 tokens into 3×3 pixels: the top-right pixel covers only masked cells, the diagonal ones both kinds.
+  const p = image(3), r = image(3);
+  fillPooledImage(p, multi, 0, T, 3, 1, [1, 2, 3]);
+  fillPooledImage(r, single, 0, T, 3, 1, [1, 2, 3]);
+  assert.deepEqual(p.data, r.data);
+  assert.deepEqual(Array.from(p.data.slice(8, 12)), [1, 2, 3, 255]);
+  assert.notDeepEqual(Array.from(p.data.slice(0, 3)), [1, 2, 3]);
+});

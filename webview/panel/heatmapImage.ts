@@ -86,16 +86,24 @@ export function addMatrixToScene(scene: Scene, panel: MatrixPanel, gamma: number
 
 // ---- Images of one head (or the mean) for the heatmap view, cached between frames.
 
-/** Where the weights of one [T, T] matrix live: values[offset + q * T + k] * scale. */
+/**
+ * Where the weights of one [T, T] matrix live: values[offset + q * T + k] * scale; with `heads`, the
+ * sum of that many consecutive [T, T] matrices (times scale): the mean over heads read straight from the
+ * layer, only the causal half of each head (never a full mean matrix first).
+ */
 export interface WeightSource {
   values: ArrayLike<number>;
   offset: number;
   scale: number;
   T: number;
+  heads?: number;
 }
 
 export function weightAt(src: WeightSource, q: number, k: number): number {
-  return src.values[src.offset + q * src.T + k] * src.scale;
+  const TT = src.T * src.T;
+  let sum = 0;
+  for (let h = 0, n = src.heads ?? 1; h < n; h++) sum += src.values[src.offset + h * TT + q * src.T + k];
+  return sum * src.scale;
 }
 
 /** RGBA pixels of the whole [T, T] matrix (one pixel per cell), read straight from the layer's values. */
@@ -113,11 +121,20 @@ export function fillRangeImage(image: ImageData, src: WeightSource, start: numbe
   for (let i = 0; i < 256; i++) lut[i] = (255 << 24) | (WEIGHT_LUT[i * 3 + 2] << 16) | (WEIGHT_LUT[i * 3 + 1] << 8) | WEIGHT_LUT[i * 3];
   const maskWord = ((255 << 24) | (masked[2] << 16) | (masked[1] << 8) | masked[0]) >>> 0;
   const linear = gamma === 1;
+  const heads = src.heads ?? 1;
+  const acc = heads > 1 ? new Float64Array(n) : null;
   for (let q = start; q < end; q++) {
     const row = offset + q * T;
     const out = (q - start) * n - start;
+    if (acc) {
+      acc.fill(0);
+      for (let h = 0; h < heads; h++) {
+        const base = row + h * T * T;
+        for (let k = start; k <= q; k++) acc[k - start] += values[base + k];
+      }
+    }
     for (let k = start; k <= q; k++) {
-      const w = values[row + k] * scale;
+      const w = (acc ? acc[k - start] : values[row + k]) * scale;
       const v = w <= 0 ? 0 : w >= 1 ? 1 : linear ? w : Math.pow(w, gamma);
       px[out + k] = lut[(v * 255 + 0.5) | 0];
     }
@@ -136,13 +153,16 @@ export function fillPooledImage(image: ImageData, src: WeightSource, start: numb
   const bin = new Int32Array(n);
   for (let i = 0; i < n; i++) bin[i] = Math.min(S - 1, Math.floor((i * S) / n));
   const { values, offset, scale, T } = src;
-  for (let q = start; q < end; q++) {
-    const row = offset + q * T;
-    const bq = bin[q - start] * S;
-    for (let k = start; k <= q; k++) {
-      const b = bq + bin[k - start];
-      sum[b] += values[row + k];
-      count[b]++;
+  const heads = src.heads ?? 1;
+  for (let h = 0; h < heads; h++) {
+    for (let q = start; q < end; q++) {
+      const row = offset + h * T * T + q * T;
+      const bq = bin[q - start] * S;
+      for (let k = start; k <= q; k++) {
+        const b = bq + bin[k - start];
+        sum[b] += values[row + k];
+        if (h === 0) count[b]++;
+      }
     }
   }
   const px = image.data;

@@ -78,6 +78,7 @@ export function layoutExport(input: HeatmapExportInput): { scene: Scene; placed:
     height = y + size + M;
     items.push((s) => {
       if (labelled) {
+        g.font = `${lfs}px ${input.fonts.mono}`;
         for (let i = range.start; i < range.end; i++) {
           const t = fitText(g, labelToken(input.tokens[i].text), gutter - 8);
           const c = (i - range.start + 0.5) * cell;

@@ -8,7 +8,7 @@ import { fitCanvas, fitText } from '../canvas';
 import { cssColorToRgb, type Theme } from '../colors';
 import { addHorizontalLegend, addVerticalLegend } from '../heatmapLegend';
 import { makeButton, makeSelect, type SelectControl } from '../controls';
-import { fillFullImage, fillPooledImage, MatrixImageCache, windowHatch, type WeightSource } from '../heatmapImage';
+import { fillFullImage, fillPooledImage, MatrixImageCache, weightAt, windowHatch, type WeightSource } from '../heatmapImage';
 import {
   centreOn, clampViewport, ensureVisible, formatTokenRange, fullViewport, isZoomed, panBy, parseTokenRange,
   tokenTickStep, viewportRange, visibleTokens, zoomAt, zoomFactor, type Viewport,
@@ -55,7 +55,7 @@ export type ShowMode = 'single' | 'block' | 'layer';
 /** Weights of one head (or the mean) of a layer, without copying u8 layers to floats. */
 export function weightSource(layer: LayerData, head: number | null): WeightSource {
   const T = layer.length;
-  if (head === null) return { values: layer.meanMatrix(), offset: 0, scale: 1, T };
+  if (head === null) return { values: layer.values, offset: 0, scale: layer.scale / layer.heads, T, heads: layer.heads };
   return { values: layer.values, offset: head * T * T, scale: layer.scale, T };
 }
 
@@ -910,7 +910,7 @@ export class HeatmapView implements PanelView {
     const store = this.ctx.store()!;
     const s = this.single!;
     const qt = JSON.stringify(store.tokens[q].text), kt = JSON.stringify(store.tokens[k].text);
-    const weight = k > q ? 'masked (causal: the key comes after the query)' : `weight ${(s.src.values[s.src.offset + q * s.src.T + k] * s.src.scale).toFixed(4)}`;
+    const weight = k > q ? 'masked (causal: the key comes after the query)' : `weight ${weightAt(s.src, q, k).toFixed(4)}`;
     return [`${qt} → ${kt}`, `query #${q} ${qt}`, `key #${k} ${kt}`, weight, this.describePanel(s).toLowerCase()];
   }
 
