@@ -82,6 +82,7 @@ export class HeatmapView implements PanelView {
   private viewportKey = '';
   private drag: Drag | null = null;
   private suppressClick = false;
+  private lastQuery: number | null = null;
   private labelWidths = { key: '', width: 0 };
   /** Keyboard cursor: a cell (query row, key column) of the single heatmap, or a panel of the grid. */
   private cursor = { q: 0, k: 0, panel: 0 };
@@ -98,7 +99,7 @@ export class HeatmapView implements PanelView {
     this.zoomGroup = el('span', 'toolbar-group heatmap-zoom');
     this.zoomGroup.setAttribute('role', 'group');
     this.zoomGroup.setAttribute('aria-label', 'Zoom');
-    this.zoomLabel = el('span', 'toolbar-hint zoom-label', '1×');
+    this.zoomLabel = el('span', 'zoom-label', '1×');
     this.zoomLabel.setAttribute('aria-live', 'off');
     this.resetButton = makeButton('Reset', 'Reset zoom: show the whole range (0)', () => this.setViewport(null));
     this.resetButton.classList.add('zoom-reset');
@@ -378,6 +379,14 @@ export class HeatmapView implements PanelView {
     const s = this.ctx.state;
     this.cells = [];
     const r = this.range();
+    // A query picked elsewhere (token strip, editor) that is out of view: bring its row into view.
+    if (s.query !== this.lastQuery) {
+      this.lastQuery = s.query;
+      if (s.query !== null && s.query >= r.start && s.query < r.end) {
+        const cur = this.currentViewport();
+        if (s.query < cur.q0 || s.query + 1 > cur.q0 + cur.n) this.viewport = ensureVisible(cur, r, s.query, Math.max(r.start, Math.min(s.query, Math.floor(cur.k0))));
+      }
+    }
     const v = this.currentViewport();
     const zoomed = isZoomed(v, r);
     const layout = this.singleLayout(store, width, height, zoomed);
