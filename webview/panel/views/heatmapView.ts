@@ -7,7 +7,6 @@ import { el, fillRemainingHeight, hasFocus, interactiveCanvas, type ExportOption
 import { fitCanvas, fitText } from '../canvas';
 import { cssColorToRgb, type Theme } from '../colors';
 import { addHorizontalLegend, addVerticalLegend } from '../heatmapLegend';
-import { makeButton, makeSelect, type SelectControl } from '../controls';
 import { fillFullImage, fillPooledImage, MatrixImageCache, weightAt, windowHatch, type WeightSource } from '../heatmapImage';
 import {
   centreOn, clampViewport, ensureVisible, formatTokenRange, fullViewport, isZoomed, panBy, parseTokenRange,
@@ -16,6 +15,7 @@ import {
 import { drawScene, Scene } from '../scene';
 import type { TokenRange } from '../state';
 import { exportHeatmapPng, exportHeatmapSvg, type ExportPanel } from './heatmapExport';
+import { HeatmapToolbar, type ShowMode } from './heatmapToolbar';
 
 const M = 10;
 const TITLE_H = 22;
@@ -50,7 +50,6 @@ type Drag =
   | { kind: 'minimap'; moved: boolean }
   | { kind: 'axis'; axis: 'q' | 'k'; from: number; to: number; moved: boolean; x: number; y: number };
 
-export type ShowMode = 'single' | 'block' | 'layer';
 
 /** Weights of one head (or the mean) of a layer, without copying u8 layers to floats. */
 export function weightSource(layer: LayerData, head: number | null): WeightSource {
@@ -63,16 +62,7 @@ export class HeatmapView implements PanelView {
   readonly id = 'heatmap' as const;
   readonly label = 'Heatmaps';
   readonly element: HTMLElement;
-  private readonly showSelect: SelectControl;
-  private readonly scaleSelect: SelectControl;
-  private readonly position: HTMLElement;
-  private readonly zoomGroup: HTMLElement;
-  private readonly zoomLabel: HTMLElement;
-  private readonly resetButton: HTMLElement;
-  private readonly cropToViewButton: HTMLElement;
-  private readonly rangeInput: HTMLInputElement;
-  private readonly clearCropButton: HTMLElement;
-  private readonly rangeError: HTMLElement;
+  private readonly toolbar: HeatmapToolbar;
   private readonly box: HTMLDivElement;
   private readonly canvas: HTMLCanvasElement;
   private readonly cache = new MatrixImageCache();
@@ -90,48 +80,15 @@ export class HeatmapView implements PanelView {
 
   constructor(private readonly ctx: PanelContext) {
     this.element = el('div', 'view heatmap-view');
-    const bar = el('div', 'view-toolbar heatmap-toolbar');
-    this.showSelect = makeSelect('Show', 'What the heatmaps show', (v) => this.setMode(v as ShowMode));
-    this.showSelect.element.classList.add('heatmap-show');
-    this.scaleSelect = makeSelect('Scale', 'Colour scale', (v) => this.ctx.update({ gamma: v === 'sqrt' ? 0.5 : 1 }));
-    this.position = el('span', 'toolbar-hint heatmap-position');
-
-    this.zoomGroup = el('span', 'toolbar-group heatmap-zoom');
-    this.zoomGroup.setAttribute('role', 'group');
-    this.zoomGroup.setAttribute('aria-label', 'Zoom');
-    this.zoomLabel = el('span', 'zoom-label', '1×');
-    this.zoomLabel.setAttribute('aria-live', 'off');
-    this.resetButton = makeButton('Reset', 'Reset zoom: show the whole range (0)', () => this.setViewport(null));
-    this.resetButton.classList.add('zoom-reset');
-    this.cropToViewButton = makeButton('Crop to view', 'Crop the heatmaps (and exports) to the tokens in view', () => this.cropToView());
-    this.cropToViewButton.classList.add('crop-to-view');
-    this.zoomGroup.append(
-      makeButton('−', 'Zoom out (−)', () => this.zoomBy(1 / 1.5)), this.zoomLabel,
-      makeButton('+', 'Zoom in (+)', () => this.zoomBy(1.5)), this.resetButton,
-    );
-
-    const crop = el('span', 'toolbar-group heatmap-crop');
-    const cropLabel = el('label', 'control');
-    this.rangeInput = el('input', 'range-input');
-    this.rangeInput.type = 'text';
-    this.rangeInput.spellcheck = false;
-    this.rangeInput.placeholder = 'all';
-    this.rangeInput.setAttribute('aria-label', 'Crop to tokens (first–last, e.g. 100-300); empty for all');
-    this.rangeInput.title = 'Crop to tokens first–last (e.g. 100-300), or drag along a token axis. Exports use the same range.';
-    this.rangeInput.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') { e.preventDefault(); this.applyRangeText(); }
-      else if (e.key === 'Escape') { this.rangeInput.value = this.rangeText(); this.showRangeError(''); }
+    this.toolbar = new HeatmapToolbar({
+      setMode: (m) => this.setMode(m),
+      setGamma: (gamma) => this.ctx.update({ gamma }),
+      zoomBy: (f) => this.zoomBy(f),
+      resetZoom: () => this.setViewport(null),
+      cropToView: () => this.cropToView(),
+      applyRange: (text) => this.applyRangeText(text),
+      clearRange: () => this.setRange(null),
     });
-    this.rangeInput.addEventListener('change', () => this.applyRangeText());
-    cropLabel.append(el('span', 'control-label', 'Tokens'), this.rangeInput);
-    this.clearCropButton = makeButton('Clear crop', 'Show all tokens again', () => this.setRange(null));
-    this.clearCropButton.classList.add('clear-crop');
-    this.rangeError = el('span', 'range-error');
-    this.rangeError.setAttribute('role', 'alert');
-    this.rangeError.hidden = true;
-    crop.append(cropLabel, this.cropToViewButton, this.clearCropButton, this.rangeError);
-
-    bar.append(this.showSelect.element, this.scaleSelect.element, this.position, this.zoomGroup, crop);
     this.box = el('div', 'canvas-box');
     this.canvas = interactiveCanvas('heatmap-canvas', () => this.ctx.invalidate(), {
       move: (e) => this.onMove(e),
@@ -146,7 +103,7 @@ export class HeatmapView implements PanelView {
     this.canvas.addEventListener('pointerup', (e) => this.onPointerUp(e));
     this.canvas.addEventListener('pointercancel', () => { this.drag = null; this.ctx.invalidate(); });
     this.box.append(this.canvas);
-    this.element.append(bar, this.box);
+    this.element.append(this.toolbar.element, this.box);
   }
 
   reportedHead(): number | null {
@@ -201,26 +158,21 @@ export class HeatmapView implements PanelView {
   private setRange(r: TokenRange | null): void {
     const T = this.ctx.store()?.T ?? 0;
     const full = !r || (r.start <= 0 && r.end >= T);
-    this.showRangeError('');
+    this.toolbar.showError('');
     this.ctx.update({ heatmapRange: full ? null : r });
-    this.rangeInput.value = this.rangeText();
+    this.toolbar.setRangeText(this.rangeText());
     this.ctx.announce(full ? 'Showing all tokens' : `Cropped to tokens ${formatTokenRange(r!)}`);
   }
 
-  private applyRangeText(): void {
+  /** A range typed in the toolbar: applied, or the reason it cannot be. */
+  private applyRangeText(text: string): string {
     const store = this.ctx.store();
-    if (!store) return;
-    const text = this.rangeInput.value.trim();
-    if (text === '') { this.setRange(null); return; }
+    if (!store) return '';
+    if (text === '') { this.setRange(null); return ''; }
     const r = parseTokenRange(text, store.T);
-    if (typeof r === 'string') { this.showRangeError(r); return; }
+    if (typeof r === 'string') return r;
     this.setRange(r);
-  }
-
-  private showRangeError(message: string): void {
-    this.rangeError.textContent = message;
-    this.rangeError.hidden = message === '';
-    this.rangeInput.setAttribute('aria-invalid', message ? 'true' : 'false');
+    return '';
   }
 
   private cropToView(): void {
@@ -269,25 +221,17 @@ export class HeatmapView implements PanelView {
   private syncControls(store: AnalysisStore): void {
     const s = this.ctx.state;
     const mode = this.mode();
-    this.showSelect.setOptions([
-      { value: 'single', label: 'One head' },
-      { value: 'block', label: 'Grid: heads of a layer' },
-      { value: 'layer', label: 'Grid: a head across layers' },
-    ], mode);
-    this.scaleSelect.setOptions([{ value: 'linear', label: 'Linear' }, { value: 'sqrt', label: 'Square root' }], s.gamma === 1 ? 'linear' : 'sqrt');
     const headName = s.head === null ? 'mean of heads' : `head ${s.head}`;
-    this.position.textContent = mode === 'block' ? `layer ${s.layer}: all heads` : mode === 'layer' ? `${headName}: all layers` : `layer ${s.layer} · ${headName}`;
-    this.zoomGroup.hidden = mode !== 'single';
     const r = this.range();
     const v = this.viewport && this.viewportKey === `${store.id}|${r.start}-${r.end}` ? this.viewport : fullViewport(r);
     const zoomed = isZoomed(v, r);
-    this.zoomLabel.textContent = formatZoom(zoomFactor(v, r));
-    this.zoomLabel.title = zoomed ? (() => { const t = visibleTokens(v); return `keys ${t.k[0]}–${t.k[1]}, queries ${t.q[0]}–${t.q[1]}`; })() : 'whole range';
-    setDisabled(this.resetButton, !zoomed);
-    this.cropToViewButton.hidden = !zoomed || mode !== 'single';
-    this.clearCropButton.hidden = s.heatmapRange === null;
-    if (document.activeElement !== this.rangeInput && !this.rangeError.textContent) this.rangeInput.value = this.rangeText();
-    this.rangeInput.placeholder = `all (0–${store.T - 1})`;
+    const t = visibleTokens(v);
+    this.toolbar.sync({
+      mode, gamma: s.gamma, T: store.T, zoomed, cropped: s.heatmapRange !== null, rangeText: this.rangeText(),
+      position: mode === 'block' ? `layer ${s.layer}: all heads` : mode === 'layer' ? `${headName}: all layers` : `layer ${s.layer} · ${headName}`,
+      zoomText: formatZoom(zoomFactor(v, r)),
+      zoomTitle: zoomed ? `keys ${t.k[0]}–${t.k[1]}, queries ${t.q[0]}–${t.q[1]}` : 'whole range',
+    });
   }
 
   // ---- Rendering
@@ -1012,8 +956,4 @@ function strokeLines(g: CanvasRenderingContext2D, coords: number[], color: strin
   }
   g.stroke();
   g.restore();
-}
-
-function setDisabled(button: HTMLElement, disabled: boolean): void {
-  (button as HTMLElement & { disabled: boolean }).disabled = disabled;
 }
