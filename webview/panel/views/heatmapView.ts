@@ -448,7 +448,7 @@ export class HeatmapView implements PanelView {
       const w = Math.max(60, Math.min(200, plot.size - (layout.minimap ? 70 : 0) - 10));
       addHorizontalLegend(scene, this.ctx.theme(), this.ctx.state.gamma, plot.x, plot.y + plot.size + 10, w);
     } else {
-      const top = layout.minimap ? layout.minimap.y + layout.minimap.size + 18 : plot.y;
+      const top = layout.minimap ? layout.minimap.y + layout.minimap.size + 30 : plot.y;
       addVerticalLegend(scene, this.ctx.theme(), this.ctx.state.gamma, plot.x + plot.size + 16, top, Math.max(60, Math.min(200, plot.y + plot.size - top - 30)));
     }
   }
