@@ -6,7 +6,7 @@ import { join } from 'node:path';
 const targets = {
   engine: 'T=128 ≤ 250 ms, T=1024 ≤ 2500 ms, peak RSS ≤ 1536 MB (gpt2-small shape, 2 cores)',
   profile: '64 texts × ~60 tokens ≤ 10000 ms',
-  webview: 'head view first paint ≤ 300 ms at T=512, model view ≤ 1000 ms at T=1024, tokens tab open ≤ 100 ms at T=1024',
+  webview: 'head view first paint ≤ 300 ms at T=512, model view ≤ 1000 ms at T=1024, tokens tab open ≤ 100 ms at T=1024, heatmap open ≤ 200 ms at T=1024',
   hover: 'hover answer ≤ 100 ms after analysis (T=1024, k=10)',
 };
 

@@ -176,6 +176,15 @@ async function expectInk(page: Page, selector: string, min: number, message: str
   assert.fail(`${message}: only ${last} non-background pixels in ${selector} (want > ${min})`);
 }
 
+/** The heatmap's Show select: one head, or a grid by block (heads of a layer) or by layer. */
+async function setHeatmapShow(page: Page, value: 'single' | 'block' | 'layer'): Promise<void> {
+  await page.evaluate((v) => {
+    const select = document.querySelector('.heatmap-show vscode-single-select') as HTMLElement & { value: string };
+    select.value = v;
+    select.dispatchEvent(new Event('change'));
+  }, value);
+}
+
 async function showTab(page: Page, id: string): Promise<void> {
   await page.click(`vscode-tab-header[data-tab="${id}"]`);
   await page.waitForFunction((t) => (window.__harness.state as { tab?: string } | undefined)?.tab === t, id);
@@ -260,13 +269,7 @@ test('panel in chromium: tokens, head view, model view, heatmaps, query selectio
   assert.match(heatSvg.data, /<polygon/, 'the causal mask is drawn');
 
   // Switch the layout through the UI select (vscode-single-select keeps its value property).
-  await page.evaluate(() => {
-    const selects = Array.from(document.querySelectorAll('.heatmap-view vscode-single-select')) as (HTMLElement & { value: string })[];
-    selects[0].value = 'grid';
-    selects[0].dispatchEvent(new Event('change'));
-    selects[1].value = 'layer';
-    selects[1].dispatchEvent(new Event('change'));
-  });
+  await setHeatmapShow(page, 'layer');
   await page.waitForFunction(() => {
     const s = window.__harness.state as { heatmapLayout?: string; browse?: string };
     return s.heatmapLayout === 'grid' && s.browse === 'layer';
@@ -334,6 +337,273 @@ test('panel restores persisted state and survives a light theme switch', async (
   await page.evaluate(() => window.__harness.setTheme('dark'));
   await page.waitForFunction((before) => (document.querySelector('.heatmap-canvas') as HTMLCanvasElement).getContext('2d')!.getImageData(2, 2, 1, 1).data.join() !== before, lightBg);
   await expectInk(page, '.heatmap-canvas', 5000, 'redrawn after the theme change');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// ---- Heatmaps: zoom, pan, minimap, crop, one set of controls; Flow ticks and legend; exports
+
+interface HeatmapDrawn { zoom: number; k: [number, number]; q: [number, number]; labels: string; minimap: string; plot: [number, number, number] }
+
+/** What the single heatmap has on screen (its canvas's data attributes). */
+async function heatmapDrawn(page: Page): Promise<HeatmapDrawn> {
+  return page.$eval('.heatmap-canvas', (c) => {
+    const d = (c as HTMLCanvasElement).dataset;
+    const [k, q] = (d.window ?? '0-0,0-0').split(',').map((p) => p.split('-').map(Number) as [number, number]);
+    return { zoom: Number(d.zoom), k, q, labels: d.labels ?? '', minimap: d.minimap ?? '', plot: (d.plot ?? '0,0,0').split(',').map(Number) as [number, number, number] };
+  });
+}
+
+/** Poll until the drawn heatmap satisfies `ok`; fail with what it shows. */
+async function untilDrawn(page: Page, ok: (d: HeatmapDrawn) => boolean, what: string): Promise<HeatmapDrawn> {
+  let last: HeatmapDrawn | undefined;
+  for (let i = 0; i < 100; i++) {
+    last = await heatmapDrawn(page);
+    if (ok(last)) return last;
+    await page.waitForTimeout(50);
+  }
+  assert.fail(`${what}: the heatmap shows ${JSON.stringify(last)}`);
+}
+
+/** Screen point at fractions (fx, fy) of the heatmap's plot. */
+async function plotPoint(page: Page, fx: number, fy: number): Promise<{ x: number; y: number }> {
+  const box = (await (await page.$('.heatmap-canvas'))!.boundingBox())!;
+  const [px, py, ps] = (await heatmapDrawn(page)).plot;
+  return { x: box.x + px + ps * fx, y: box.y + py + ps * fy };
+}
+
+async function pngDimensions(page: Page, dataUrl: string): Promise<{ width: number; height: number }> {
+  return page.evaluate((url) => new Promise<{ width: number; height: number }>((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve({ width: img.naturalWidth, height: img.naturalHeight });
+    img.onerror = () => reject(new Error('not a PNG'));
+    img.src = url;
+  }), dataUrl);
+}
+
+async function exported(page: Page, format: 'png' | 'svg'): Promise<string> {
+  const since = (await posted(page)).length;
+  await page.evaluate((f) => window.__harness.send({ type: 'requestExport', format: f }), format);
+  const m = await waitForPosted(page, 'export', since);
+  assert.ok(m.type === 'export' && m.view === 'heatmap', `export of the heatmap: ${JSON.stringify(m).slice(0, 200)}`);
+  return m.data;
+}
+
+test('heatmap zoom and pan: wheel around the cursor, drag, keyboard, minimap, labels, Reset', async () => {
+  const N = 200;
+  const { page, errors } = await openHarness(browser!, server!.url, { T: N, L: 2, H: 3, theme: 'dark', tab: 'heatmap' });
+  await expectInk(page, '.heatmap-canvas', 5000, 'the heatmap is drawn');
+  let d = await untilDrawn(page, (x) => x.zoom === 1, 'opens unzoomed');
+  assert.deepEqual([d.k, d.q, d.labels, d.minimap], [[0, N - 1], [0, N - 1], 'numbers', 'hidden']);
+  assert.equal(await page.$eval('vscode-button.zoom-reset', (b) => (b as HTMLElement & { disabled: boolean }).disabled), true, 'Reset is disabled at 1×');
+
+  // Wheel up over a point: zooms in around it (the token under the cursor stays under the cursor).
+  const p = await plotPoint(page, 0.25, 0.75);
+  await page.mouse.move(p.x, p.y);
+  for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -100);
+  d = await untilDrawn(page, (x) => x.zoom > 2, 'wheel zooms in');
+  const n = d.k[1] - d.k[0];
+  assert.ok(Math.abs(d.k[0] + 0.25 * (n + 1) - 0.25 * N) < 2.5 && Math.abs(d.q[0] + 0.75 * (n + 1) - 0.75 * N) < 2.5, `window around the cursor: ${JSON.stringify(d)}`);
+  assert.equal(d.minimap, 'shown', 'the minimap shows while zoomed');
+  assert.match(await page.textContent('.zoom-label') ?? '', /^\d+(\.\d)?×$/);
+  assert.equal(await page.isVisible('vscode-button.crop-to-view'), true);
+
+  // Drag pans (by whole cells: 60 px to the left = 60 / cell px tokens to the right).
+  const before = d;
+  await page.mouse.move(p.x, p.y);
+  await page.mouse.down();
+  await page.mouse.move(p.x - 60, p.y - 30, { steps: 5 });
+  await page.mouse.up();
+  d = await untilDrawn(page, (x) => x.k[0] > before.k[0] && x.q[0] > before.q[0], 'drag pans');
+  assert.equal((await harnessState<{ query: number | null }>(page)).query, null, 'a drag is not a click (no query selected)');
+
+  // Keyboard: 0 resets, + zooms in, Shift+→ pans right, − zooms out.
+  await page.focus('.heatmap-canvas');
+  await page.keyboard.press('0');
+  await untilDrawn(page, (x) => x.zoom === 1, '0 resets');
+  await page.keyboard.press('+');
+  await page.keyboard.press('+');
+  d = await untilDrawn(page, (x) => Math.abs(x.zoom - 2.25) < 0.01, '+ zooms in 1.5× a step');
+  const k0 = d.k[0];
+  await page.keyboard.press('Shift+ArrowRight');
+  d = await untilDrawn(page, (x) => x.k[0] > k0, 'Shift+→ pans');
+  await page.waitForFunction(() => /^Zoom 2\.[23]×: keys \d+–\d+, queries \d+–\d+/.test(document.querySelector('.live-region')?.textContent ?? ''));
+  await page.keyboard.press('-');
+  await untilDrawn(page, (x) => Math.abs(x.zoom - 1.5) < 0.01, '− zooms out');
+
+  // Zoomed in far enough, the axes show token text instead of numbers; the minimap moves the view.
+  for (let i = 0; i < 10; i++) await page.keyboard.press('+');
+  d = await untilDrawn(page, (x) => x.labels === 'tokens', 'labels appear when cells are big');
+  const box = (await (await page.$('.heatmap-canvas'))!.boundingBox())!;
+  const [px, py, ps] = d.plot;
+  await page.mouse.click(box.x + px + ps + 14 + 90, box.y + py + 90); // minimap, bottom-right corner
+  d = await untilDrawn(page, (x) => Math.abs((x.k[0] + x.k[1] + 1) / 2 - (90 / 96) * N) < 3 && Math.abs((x.q[0] + x.q[1] + 1) / 2 - (90 / 96) * N) < 3, "a minimap click centres the view there");
+
+  // The Reset button goes back to the whole matrix.
+  await page.click('vscode-button.zoom-reset');
+  d = await untilDrawn(page, (x) => x.zoom === 1 && x.minimap === 'hidden' && x.labels === 'numbers', 'Reset');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('heatmap crop: range input (with errors), axis drag, Crop to view, Clear; exports use the crop', async () => {
+  const N = 120;
+  const { page, errors } = await openHarness(browser!, server!.url, { T: N, L: 2, H: 3, theme: 'dark', tab: 'heatmap' });
+  await expectInk(page, '.heatmap-canvas', 5000, 'the heatmap is drawn');
+  type S = { heatmapRange: { start: number; end: number } | null };
+  assert.equal(await page.isVisible('vscode-button.clear-crop'), false, 'no Clear crop without a crop');
+
+  await page.fill('.range-input', '20-x');
+  await page.press('.range-input', 'Enter');
+  await page.waitForSelector('.range-error:has-text("two token numbers")', { state: 'visible' });
+  await page.fill('.range-input', '20-500');
+  await page.press('.range-input', 'Enter');
+  await page.waitForSelector(`.range-error:has-text("from 0 to ${N - 1}")`, { state: 'visible' });
+  assert.equal((await harnessState<S>(page)).heatmapRange, null, 'a bad range changes nothing');
+  await page.fill('.range-input', '20-59');
+  await page.press('.range-input', 'Enter');
+  await page.waitForFunction(() => JSON.stringify((window.__harness.state as S).heatmapRange) === '{"start":20,"end":60}');
+  assert.equal(await page.isVisible('.range-error'), false);
+  let d = await untilDrawn(page, (x) => x.k[0] === 20 && x.k[1] === 59 && x.q[0] === 20 && x.q[1] === 59, 'cropped to 20–59');
+  assert.equal(d.zoom, 1);
+  assert.equal(d.labels, 'tokens', '40 tokens get token labels');
+
+  // Exports: the crop, a label per token, the title, a colour bar; PNG at 2× with at least a pixel per cell.
+  const svg = await exported(page, 'svg');
+  assert.match(svg, /tokens 20–59/);
+  assert.match(svg, />weight</);
+  assert.match(svg, />masked</);
+  assert.match(svg, /<polygon/, 'vector cells and the causal mask for a short range');
+  // Token 26 (" harbor", the only one in 20–59) labels its row and its column.
+  assert.equal((svg.match(/>harbor</g) ?? []).length, 2, 'each token labels a row and a column');
+  const png = await exported(page, 'png');
+  const dim = await pngDimensions(page, png);
+  assert.ok(dim.width >= 2 * 40 * 12 && dim.height >= 2 * 40 * 12, `PNG ${dim.width}×${dim.height}`);
+
+  // Clear with one click.
+  await page.click('vscode-button.clear-crop');
+  await page.waitForFunction(() => (window.__harness.state as S).heatmapRange === null);
+  await untilDrawn(page, (x) => x.k[1] === N - 1, 'Clear crop shows all tokens');
+
+  // Drag along the query axis (the token labels on the left) crops to the rows dragged over.
+  const a = await plotPoint(page, 0, 10.5 / N), b = await plotPoint(page, 0, 30.5 / N);
+  await page.mouse.move(a.x - 12, a.y);
+  await page.mouse.down();
+  await page.mouse.move(b.x - 12, b.y, { steps: 6 });
+  await page.mouse.up();
+  await page.waitForFunction(() => JSON.stringify((window.__harness.state as S).heatmapRange) === '{"start":10,"end":31}');
+  assert.equal(await page.inputValue('.range-input'), '10–30');
+
+  // Crop to view: zoom in, then crop to what is visible.
+  await page.click('vscode-button.clear-crop');
+  await page.focus('.heatmap-canvas');
+  await page.keyboard.press('+');
+  d = await untilDrawn(page, (x) => x.zoom > 1.4, 'zoomed');
+  await page.click('vscode-button.crop-to-view');
+  const want = { start: Math.min(d.k[0], d.q[0]), end: Math.max(d.k[1], d.q[1]) + 1 };
+  await page.waitForFunction((w) => JSON.stringify((window.__harness.state as S).heatmapRange) === JSON.stringify(w), want);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('heatmap controls: one ◀ ▶ pair, Layer and Head only where they act, nothing overlaps at 320 px', async () => {
+  const { page, errors } = await openHarness(browser!, server!.url, { T: 60, L: 3, H: 4, theme: 'dark', tab: 'heatmap' });
+  await expectInk(page, '.heatmap-canvas', 5000, 'the heatmap is drawn');
+  const visible = (sel: string) => page.$$eval(sel, (els) => els.filter((e) => (e as HTMLElement).offsetParent !== null && getComputedStyle(e).display !== 'none').length);
+  const navVisible = async () => ({
+    layer: await page.$eval('.nav-row', (n) => getComputedStyle(n.children[1]).display !== 'none' && !(n as HTMLElement).hidden),
+    head: await page.$eval('.nav-row', (n) => getComputedStyle(n.children[3]).display !== 'none' && !(n as HTMLElement).hidden),
+  });
+  assert.equal(await visible('vscode-button:has-text("◀")'), 1, 'one ◀ (the layer stepper)');
+  assert.equal(await visible('vscode-button:has-text("▶")'), 1, 'one ▶');
+  assert.equal(await page.$$eval('.heatmap-view vscode-button', (b) => b.filter((x) => /[◀▶]/.test(x.textContent ?? '')).length), 0);
+  assert.deepEqual(await navVisible(), { layer: true, head: true }, 'one head: layer and head both act');
+  assert.equal(await visible('.heatmap-zoom'), 1, 'zoom controls with one head');
+
+  await setHeatmapShow(page, 'block');
+  await page.waitForFunction(() => document.querySelector('.heatmap-canvas')?.getAttribute('aria-label')?.startsWith('Grid'));
+  assert.deepEqual(await navVisible(), { layer: true, head: false }, 'heads of a layer: the Head select does nothing, so it is hidden');
+  assert.equal(await visible('.heatmap-zoom'), 0, 'no zoom controls in the grid');
+  await setHeatmapShow(page, 'layer');
+  await page.waitForFunction(() => (window.__harness.state as { browse?: string }).browse === 'layer');
+  await page.waitForFunction(() => getComputedStyle(document.querySelector('.nav-row')!.children[1]).display === 'none');
+  assert.deepEqual(await navVisible(), { layer: false, head: true }, 'a head across layers: the Layer select does nothing');
+
+  // 320 px: toolbars wrap, nothing sticks out, the canvas fits (single and grid).
+  await page.setViewportSize({ width: 320, height: 800 });
+  for (const mode of ['layer', 'single'] as const) {
+    await setHeatmapShow(page, mode);
+    await page.waitForTimeout(300);
+    await expectInk(page, '.heatmap-canvas', 2000, `${mode} at 320 px`);
+    const out = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLElement>('.nav-row *, .heatmap-view *'))
+      .filter((e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > window.innerWidth + 0.5; })
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className}`));
+    assert.deepEqual(out, [], `${mode}: elements wider than the 320 px panel`);
+    assert.ok(await page.$eval('.heatmap-canvas', (c) => c.getBoundingClientRect().right <= window.innerWidth));
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('heatmap exports at T=1024: the whole matrix at 2× (a pixel per cell), embedded in SVG; grids too', async () => {
+  const N = 1024;
+  const { page, errors } = await openHarness(browser!, server!.url, { T: N, L: 2, H: 2, theme: 'light', tab: 'heatmap' });
+  await expectInk(page, '.heatmap-canvas', 5000, 'the heatmap is drawn');
+  // Zoomed in on screen: the export is still the whole matrix.
+  await page.focus('.heatmap-canvas');
+  for (let i = 0; i < 6; i++) await page.keyboard.press('+');
+  await untilDrawn(page, (x) => x.zoom > 10, 'zoomed in');
+  const png = await exported(page, 'png');
+  const dim = await pngDimensions(page, png);
+  assert.ok(dim.width >= N + 100 && dim.height >= N + 100, `single heatmap PNG ${dim.width}×${dim.height} holds ${N}×${N} cells`);
+  const svg = await exported(page, 'svg');
+  assert.match(svg, /<image x="[\d.]+" y="[\d.]+" width="512" height="512"[^>]*href="data:image\/png;base64,/);
+  assert.match(svg, /tokens 0–1023/);
+  assert.match(svg, />weight</);
+  // The embedded matrix is N×N pixels (one per cell).
+  const href = /href="(data:image\/png;base64,[^"]+)"/.exec(svg)![1];
+  assert.deepEqual(await pngDimensions(page, href), { width: N, height: N });
+
+  await setHeatmapShow(page, 'block');
+  await page.waitForFunction(() => document.querySelector('.heatmap-canvas')?.getAttribute('aria-label')?.startsWith('Grid'));
+  await expectInk(page, '.heatmap-canvas', 5000, 'the grid is drawn');
+  const gridPng = await exported(page, 'png');
+  const g = await pngDimensions(page, gridPng);
+  // 3 panels (2 heads and the mean) in 2 columns, each 1024 device px.
+  assert.ok(g.width >= 2 * N && g.height >= 2 * N, `grid PNG ${g.width}×${g.height}`);
+  const gridSvg = await exported(page, 'svg');
+  assert.equal((gridSvg.match(/<image /g) ?? []).length, 3);
+  assert.match(gridSvg, />H0<\/text>/);
+  assert.match(gridSvg, />mean<\/text>/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Flow at 320 px: title, round ticks, a legend that fits; exports carry the title', async () => {
+  const { page, errors } = await openHarness(browser!, server!.url, { T: 40, L: 6, H: 4, theme: 'dark', tab: 'flow' });
+  await page.setViewportSize({ width: 320, height: 800 });
+  await expectInk(page, '.flow-canvas', 2000, 'flow draws');
+  await page.waitForTimeout(300);
+  const { ticks, legend, width } = await page.$eval('.flow-canvas', (c) => ({
+    ticks: ((c as HTMLCanvasElement).dataset.ticks ?? '').split(',').map(Number),
+    legend: ((c as HTMLCanvasElement).dataset.legend ?? '').split(',').map(Number),
+    width: c.getBoundingClientRect().width,
+  }));
+  assert.ok(ticks.length >= 3, `ticks ${ticks}`);
+  const step = ticks[1] - ticks[0];
+  assert.ok([0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1].some((s) => Math.abs(s - step) < 1e-9), `tick step ${step} is round`);
+  ticks.forEach((t, i) => assert.ok(Math.abs(t - i * step) < 1e-9, `tick ${t}`));
+  assert.ok(legend[0] <= width - 8, `the legend ends at ${legend[0]} px inside the ${width} px chart`);
+  assert.ok(legend[1] < legend[2], 'the legend sits above the plot');
+  assert.match(await page.getAttribute('.flow-canvas', 'aria-label') ?? '', /^Self vs previous-token attention per layer/);
+  const since = (await posted(page)).length;
+  await page.evaluate(() => window.__harness.send({ type: 'requestExport', format: 'svg' }));
+  const m = await waitForPosted(page, 'export', since);
+  assert.ok(m.type === 'export' && m.view === 'flow');
+  assert.match(m.data, /width="900"/);
+  assert.match(m.data, />Self vs previous-token attention per layer</);
+  assert.match(m.data, />previous token</);
+  assert.match(m.data, /Flow/, 'the export title (model · view · layer · file)');
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -573,11 +843,7 @@ test('keyboard: token strip, head chips and every view are operable without a mo
   assert.equal(opened.heatmapLayout, 'single');
 
   // Heatmap grid: arrows move between panels, Enter opens one.
-  await page.evaluate(() => {
-    const select = document.querySelector('.heatmap-view vscode-single-select') as HTMLElement & { value: string };
-    select.value = 'grid';
-    select.dispatchEvent(new Event('change'));
-  });
+  await setHeatmapShow(page, 'block');
   await page.waitForFunction(() => (window.__harness.state as { heatmapLayout?: string }).heatmapLayout === 'grid');
   await page.waitForFunction(() => document.querySelector('.heatmap-canvas')?.getAttribute('aria-label')?.startsWith('Grid of attention heatmaps'));
   await page.focus('.heatmap-canvas');

@@ -18,7 +18,10 @@ import { TokensView } from './views/tokensView';
 import { FlowView } from './views/flowView';
 import type { SceneFonts } from './scene';
 
-/** performance.measure names: `attention-panel:<tab>:firstPaint`, from data arrival to painted frame. */
+/**
+ * performance.measure names: `attention-panel:<tab>:firstPaint`, from data arrival to painted frame;
+ * `attention-panel:<tab>:open`, from selecting the tab to its first frame drawn with real data.
+ */
 export const PERF_PREFIX = 'attention-panel';
 
 /** Which shared navigation controls each tab uses. */
@@ -261,7 +264,7 @@ export class PanelApp implements PanelContext {
   }
 
   private syncNav(store: AnalysisStore): void {
-    const nav = NAV[this.state.tab];
+    const nav = this.activeView().navControls?.() ?? NAV[this.state.tab];
     this.layerSelect.setOptions(Array.from({ length: store.L }, (_, l) => ({ value: String(l), label: `Layer ${l}` })), String(this.state.layer));
     this.headSelect.setOptions([{ value: 'mean', label: 'Mean of heads' }, ...Array.from({ length: store.H }, (_, h) => ({ value: String(h), label: `Head ${h}` }))],
       this.state.head === null ? 'mean' : String(this.state.head));

@@ -55,6 +55,8 @@ export interface PanelView {
   exportSvg(opts: ExportOptions): string;
   /** The head reported in queryChanged while this view is active (null = mean over heads). */
   reportedHead(): number | null;
+  /** Which shared Layer/Head controls act on this view now (default: fixed per tab). */
+  navControls?(): { layer: boolean; head: boolean };
 }
 
 /** One floating tooltip for all canvases. */

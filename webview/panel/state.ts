@@ -5,6 +5,8 @@ export type TabId = (typeof TAB_IDS)[number];
 export type HeatmapLayout = 'single' | 'grid';
 /** by block = fix a layer, step through its heads; by layer = fix a head index, step through layers. */
 export type BrowseMode = 'block' | 'layer';
+/** Token range [start, end). */
+export interface TokenRange { start: number; end: number }
 
 export interface PersistedState {
   version: 1;
@@ -21,6 +23,8 @@ export interface PersistedState {
   browse: BrowseMode;
   /** Gamma of the heatmap colour scale: 1 = linear, 0.5 = square root. */
   gamma: number;
+  /** Heatmaps (and their exports): crop to tokens [start, end) on both axes; null = all tokens. */
+  heatmapRange: TokenRange | null;
   followCursor: boolean;
   showHeadSpread: boolean;
 }
@@ -28,7 +32,7 @@ export interface PersistedState {
 export function defaultState(): PersistedState {
   return {
     version: 1, analysisId: null, tab: 'head', layer: 0, head: 0, visibleHeads: null, query: null,
-    heatmapLayout: 'single', browse: 'block', gamma: 1, followCursor: false, showHeadSpread: true,
+    heatmapLayout: 'single', browse: 'block', gamma: 1, heatmapRange: null, followCursor: false, showHeadSpread: true,
   };
 }
 
@@ -49,6 +53,8 @@ export function restoreState(saved: Partial<PersistedState> | undefined): Persis
   if (saved.heatmapLayout === 'single' || saved.heatmapLayout === 'grid') s.heatmapLayout = saved.heatmapLayout;
   if (saved.browse === 'block' || saved.browse === 'layer') s.browse = saved.browse;
   if (saved.gamma === 1 || saved.gamma === 0.5) s.gamma = saved.gamma;
+  const r = saved.heatmapRange;
+  if (r && typeof r === 'object' && isIndex(r.start) && isIndex(r.end) && r.end - r.start >= 2) s.heatmapRange = { start: r.start, end: r.end };
   if (typeof saved.followCursor === 'boolean') s.followCursor = saved.followCursor;
   if (typeof saved.showHeadSpread === 'boolean') s.showHeadSpread = saved.showHeadSpread;
   return s;
@@ -58,7 +64,8 @@ export function restoreState(saved: Partial<PersistedState> | undefined): Persis
 export function clampState(s: PersistedState, shape: { analysisId: number; T: number; L: number; H: number }): void {
   // A new analysis is another text: a token index of the old one means nothing there (and the host has
   // cleared the editor paint). The same analysis comes back after the webview reloads: keep the query.
-  if (s.analysisId !== shape.analysisId) s.query = null;
+  const sameText = s.analysisId === shape.analysisId;
+  if (!sameText) s.query = null;
   s.analysisId = shape.analysisId;
   s.layer = Math.min(s.layer, shape.L - 1);
   if (s.head !== null) s.head = Math.min(s.head, shape.H - 1);
@@ -67,4 +74,6 @@ export function clampState(s: PersistedState, shape: { analysisId: number; T: nu
     if (s.visibleHeads.length === 0) s.visibleHeads = null;
   }
   if (s.query !== null && s.query >= shape.T) s.query = null;
+  // A crop belongs to the text it was made on.
+  if (s.heatmapRange && (!sameText || s.heatmapRange.end > shape.T)) s.heatmapRange = null;
 }

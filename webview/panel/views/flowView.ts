@@ -1,12 +1,12 @@
-// Flow: per layer, mean self-attention (diagonal) and mean attention to the previous token, averaged
+// Flow ("Self vs previous-token attention per layer"): per layer, mean self-attention (diagonal) and mean attention to the previous token, averaged
 // over heads (summary.flow), with the per-head spread as a band and dots. Canvas line chart.
 import { el, fillRemainingHeight, interactiveCanvas, type PanelContext, type PanelView, type ExportOptions } from '../context';
-import { fitCanvas } from '../canvas';
+import { fitCanvas, fitText } from '../canvas';
 import { makeCheckbox } from '../controls';
-import { isDarkTheme } from '../colors';
+import { exportTheme, isDarkTheme, type Theme } from '../colors';
 import { drawScene, Scene, sceneToPng, sceneToSvg } from '../scene';
 
-const M = { left: 56, right: 24, top: 40, bottom: 44 };
+const M = { bottom: 44 };
 
 export class FlowView implements PanelView {
   readonly id = 'flow' as const;
@@ -16,6 +16,8 @@ export class FlowView implements PanelView {
   private readonly canvas: HTMLCanvasElement;
   private readonly spread: { element: HTMLElement; set(v: boolean): void };
   private plot = { x0: 0, x1: 0, y0: 0, y1: 0, max: 1 };
+  /** What the last scene drew: tick labels and the legend's extent (exposed on the canvas for tests). */
+  private drawn = { ticks: [] as string[], legendRight: 0, legendBottom: 0, top: 0 };
 
   constructor(private readonly ctx: PanelContext) {
     this.element = el('div', 'view flow-view');
@@ -78,51 +80,102 @@ export class FlowView implements PanelView {
     const width = Math.min(this.box.clientWidth, 1100);
     const g = fitCanvas(this.canvas, width, height);
     drawScene(g, this.buildScene(width, height), this.ctx.fonts(), true);
+    this.canvas.dataset.ticks = this.drawn.ticks.join(',');
+    this.canvas.dataset.legend = `${this.drawn.legendRight},${this.drawn.legendBottom},${this.drawn.top}`;
     const self = Array.from({ length: store.L }, (_, l) => store.flowStats(l, 0).mean.toFixed(2)).join(', ');
     const prev = Array.from({ length: store.L }, (_, l) => store.flowStats(l, 1).mean.toFixed(2)).join(', ');
-    this.canvas.setAttribute('aria-label', `Attention flow by layer. Mean self attention: ${self}. Mean previous-token attention: ${prev}. Left and right arrows select a layer and read its values.`);
+    this.canvas.setAttribute('aria-label', `${FLOW_TITLE}. Mean self attention: ${self}. Mean previous-token attention: ${prev}. Left and right arrows select a layer and read its values.`);
     return true;
   }
 
-  private buildScene(width: number, height: number): Scene {
+  /**
+   * The chart: title (wrapped), legend (entries wrap onto more lines, never clipped), axes with nice
+   * ticks, per-layer means and the per-head spread. `exportTitle` adds a first line (exports).
+   */
+  private buildScene(width: number, height: number, theme: Theme = this.ctx.theme(), exportTitle?: string): Scene {
     const store = this.ctx.store()!;
-    const theme = this.ctx.theme();
     const scene = new Scene(width, height, theme.background);
+    const g = this.measure();
+    const fonts = this.ctx.fonts();
     const L = store.L;
     const showSpread = this.ctx.state.showHeadSpread;
-    let max = 0;
-    for (let l = 0; l < L; l++) for (const c of [0, 1] as const) {
-      const s = store.flowStats(l, c);
-      max = Math.max(max, showSpread ? s.max : s.mean);
-    }
-    max = niceCeil(Math.max(0.05, max));
-    const x0 = M.left, x1 = width - M.right, y0 = height - M.bottom, y1 = M.top;
-    this.plot = { x0, x1, y0, y1, max };
-    const px = (l: number) => (L === 1 ? (x0 + x1) / 2 : x0 + ((x1 - x0) * l) / (L - 1));
-    const py = (v: number) => y0 - ((y0 - y1) * v) / max;
     const fs = theme.fontSize - 2;
-    // grid and axes
-    for (let i = 0; i <= 4; i++) {
-      const v = (max * i) / 4;
-      scene.add({ kind: 'lines', color: theme.grid, alpha: theme.gridAlpha, width: 1, coords: [x0, py(v), x1, py(v)] });
-      scene.add({ kind: 'text', x: x0 - 8, y: py(v), text: v.toFixed(2), color: theme.muted, size: fs, align: 'right' });
+    let y = 12;
+    if (exportTitle) {
+      g.font = `600 ${theme.fontSize + 2}px ${fonts.ui}`;
+      for (const line of wrapText(g, exportTitle, width - 24)) {
+        scene.add({ kind: 'text', x: 12, y: y + 8, text: line, color: theme.foreground, size: theme.fontSize + 2, align: 'left', weight: '600' });
+        y += theme.fontSize + 8;
+      }
     }
-    const labelEvery = Math.ceil(L / 24);
-    for (let l = 0; l < L; l += labelEvery) scene.add({ kind: 'text', x: px(l), y: y0 + 14, text: String(l), color: theme.muted, size: fs, align: 'center' });
-    scene.add({ kind: 'text', x: (x0 + x1) / 2, y: y0 + 32, text: 'layer', color: theme.muted, size: fs, align: 'center' });
-    scene.add({ kind: 'text', x: 14, y: (y0 + y1) / 2, text: 'mean attention weight', color: theme.muted, size: fs, align: 'center', rotate: -90 });
-    scene.add({ kind: 'lines', color: theme.focus, alpha: 0.5, width: 1, coords: [px(this.ctx.state.layer), y1, px(this.ctx.state.layer), y0], dash: [3, 3] });
-    // Light backgrounds wash out translucent marks: the per-head spread is drawn stronger there.
-    const spreadAlpha = isDarkTheme(theme) ? { dots: 0.5, whiskers: 0.35 } : { dots: 0.75, whiskers: 0.55 };
+    g.font = `600 ${theme.fontSize + 1}px ${fonts.ui}`;
+    for (const line of wrapText(g, FLOW_TITLE, width - 24)) {
+      scene.add({ kind: 'text', x: 12, y: y + 8, text: line, color: theme.foreground, size: theme.fontSize + 1, align: 'left', weight: '600' });
+      y += theme.fontSize + 7;
+    }
+    // Legend: entries flow left to right and wrap; the block's height pushes the plot down.
     const series = [
       { c: 0 as const, name: 'self (diagonal)', color: theme.series.primary },
       { c: 1 as const, name: 'previous token', color: theme.series.secondary },
     ];
+    g.font = `${fs + 1}px ${fonts.ui}`;
+    const entries: { w: number; draw: (x: number, y: number) => void }[] = series.map((s) => ({
+      w: 24 + g.measureText(s.name).width,
+      draw: (x, ly) => {
+        scene.add({ kind: 'rect', x, y: ly - 2, w: 18, h: 4, fill: s.color });
+        scene.add({ kind: 'text', x: x + 24, y: ly, text: s.name, color: theme.foreground, size: fs + 1, align: 'left' });
+      },
+    }));
+    if (showSpread) {
+      const note = 'dots: single heads · bars: their min–max';
+      g.font = `${fs}px ${fonts.ui}`;
+      entries.push({
+        w: 16 + g.measureText(note).width,
+        draw: (x, ly) => {
+          scene.add({ kind: 'lines', color: theme.muted, alpha: 0.6, width: 2, coords: [x + 5, ly - 6, x + 5, ly + 6] });
+          scene.add({ kind: 'circle', x: x + 5, y: ly, r: 2.2, fill: theme.muted });
+          scene.add({ kind: 'text', x: x + 16, y: ly, text: fitText(g, note, width - 40), color: theme.muted, size: fs, align: 'left' });
+        },
+      });
+    }
+    let lx = 12, ly = y + 10, right = 0;
+    for (const e of entries) {
+      if (lx > 12 && lx + e.w > width - 12) { lx = 12; ly += fs + 10; }
+      e.draw(lx, ly);
+      right = Math.max(right, Math.min(lx + e.w, width - 12));
+      lx += e.w + 22;
+    }
+    const top = ly + 18;
+    let max = 0;
+    for (let l = 0; l < L; l++) for (const c of [0, 1] as const) {
+      const st = store.flowStats(l, c);
+      max = Math.max(max, showSpread ? st.max : st.mean);
+    }
+    const left = width < 420 ? 44 : 56;
+    const x0 = left, x1 = width - (width < 420 ? 12 : 24), y0 = height - M.bottom, y1 = top;
+    const ticks = niceTicks(max, Math.max(2, Math.min(5, Math.floor((y0 - y1) / 36))));
+    this.plot = { x0, x1, y0, y1, max: ticks.max };
+    this.drawn = { ticks: ticks.values.map((v) => v.toFixed(ticks.decimals)), legendRight: Math.ceil(right), legendBottom: Math.ceil(ly + fs / 2 + 2), top: y1 };
+    const px = (l: number) => (L === 1 ? (x0 + x1) / 2 : x0 + ((x1 - x0) * l) / (L - 1));
+    const py = (v: number) => y0 - ((y0 - y1) * v) / ticks.max;
+    // grid and axes
+    for (const v of ticks.values) {
+      scene.add({ kind: 'lines', color: theme.grid, alpha: theme.gridAlpha, width: 1, coords: [x0, py(v), x1, py(v)] });
+      scene.add({ kind: 'text', x: x0 - 8, y: py(v), text: v.toFixed(ticks.decimals), color: theme.muted, size: fs, align: 'right' });
+    }
+    g.font = `${fs}px ${fonts.ui}`;
+    const labelEvery = Math.max(1, Math.ceil((g.measureText(String(L - 1)).width + 10) / Math.max(1, (x1 - x0) / Math.max(1, L - 1))));
+    for (let l = 0; l < L; l += labelEvery) scene.add({ kind: 'text', x: px(l), y: y0 + 14, text: String(l), color: theme.muted, size: fs, align: 'center' });
+    scene.add({ kind: 'text', x: (x0 + x1) / 2, y: y0 + 32, text: 'layer', color: theme.muted, size: fs, align: 'center' });
+    scene.add({ kind: 'text', x: 12, y: (y0 + y1) / 2, text: fitText(g, 'mean attention weight', y0 - y1), color: theme.muted, size: fs, align: 'center', rotate: -90 });
+    scene.add({ kind: 'lines', color: theme.focus, alpha: 0.5, width: 1, coords: [px(this.ctx.state.layer), y1, px(this.ctx.state.layer), y0], dash: [3, 3] });
+    // Light backgrounds wash out translucent marks: the per-head spread is drawn stronger there.
+    const spreadAlpha = isDarkTheme(theme) ? { dots: 0.5, whiskers: 0.35 } : { dots: 0.75, whiskers: 0.55 };
     for (const s of series) {
       const stats = Array.from({ length: L }, (_, l) => store.flowStats(l, s.c));
       if (showSpread) {
         // Per-head spread: a min–max whisker and one dot per head, offset so the two series don't overlap.
-        const dx = s.c === 0 ? -5 : 5;
+        const dx = s.c === 0 ? -4 : 4;
         const whiskers: number[] = [];
         stats.forEach((st, l) => {
           whiskers.push(px(l) + dx, py(st.min), px(l) + dx, py(st.max));
@@ -135,15 +188,13 @@ export class FlowView implements PanelView {
       scene.add({ kind: 'polyline', points: stats.map((st, l) => [px(l), py(st.mean)]), color: s.color, width: 2.5 });
       stats.forEach((st, l) => scene.add({ kind: 'circle', x: px(l), y: py(st.mean), r: 3.5, fill: s.color }));
     }
-    // legend
-    let lx = x0;
-    for (const s of series) {
-      scene.add({ kind: 'rect', x: lx, y: 14, w: 18, h: 4, fill: s.color });
-      scene.add({ kind: 'text', x: lx + 24, y: 16, text: s.name, color: theme.foreground, size: fs + 1, align: 'left' });
-      lx += 150;
-    }
-    if (showSpread) scene.add({ kind: 'text', x: lx, y: 16, text: 'dots and whiskers: individual heads (min–max)', color: theme.muted, size: fs, align: 'left' });
     return scene;
+  }
+
+  private measure(): CanvasRenderingContext2D {
+    const g = this.canvas.getContext('2d');
+    if (!g) throw new Error('This webview cannot create a 2D canvas context');
+    return g;
   }
 
   private layerAt(e: MouseEvent): number | null {
@@ -163,18 +214,57 @@ export class FlowView implements PanelView {
     this.ctx.tooltip.show(e.clientX, e.clientY, [...this.describeLayer(l), 'click to select this layer']);
   }
 
-  exportPng(_opts: ExportOptions): string {
-    return sceneToPng(this.buildScene(this.canvas.clientWidth || 900, this.canvas.clientHeight || 500), this.ctx.fonts());
+  /** Exports: the whole chart at a print size (not the panel's), with the export title, on the chosen background. */
+  private exportScene(opts: ExportOptions): Scene {
+    if (!this.ctx.store()) throw new Error('Nothing to export yet: no analysis has been received');
+    const { plot, drawn } = this;
+    try {
+      return this.buildScene(EXPORT_SIZE.width, EXPORT_SIZE.height, exportTheme(this.ctx.theme(), opts.background), opts.title || undefined);
+    } finally {
+      // The on-screen geometry (hit testing) is the panel's, not the export's.
+      this.plot = plot;
+      this.drawn = drawn;
+    }
   }
 
-  exportSvg(_opts: ExportOptions): string {
-    return sceneToSvg(this.buildScene(this.canvas.clientWidth || 900, this.canvas.clientHeight || 500), this.ctx.fonts());
+  exportPng(opts: ExportOptions): string {
+    return sceneToPng(this.exportScene(opts), this.ctx.fonts(), opts.scale);
+  }
+
+  exportSvg(opts: ExportOptions): string {
+    return sceneToSvg(this.exportScene(opts), this.ctx.fonts());
   }
 }
 
-/** Round up to 1, 2, 2.5 or 5 × 10^n. */
-export function niceCeil(v: number): number {
-  const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+export const FLOW_TITLE = 'Self vs previous-token attention per layer';
+const EXPORT_SIZE = { width: 900, height: 540 };
+
+/**
+ * Axis ticks at round values: a step of 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5 or 1 (the
+ * smallest giving at most `maxIntervals` intervals), from 0 to the first tick at or above `maxValue`.
+ */
+export function niceTicks(maxValue: number, maxIntervals = 5): { step: number; max: number; values: number[]; decimals: number } {
+  const v = Number.isFinite(maxValue) && maxValue > 0 ? maxValue : 0.05;
+  const steps = [0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1];
+  const step = steps.find((s) => Math.ceil(v / s - 1e-9) <= maxIntervals) ?? 1;
+  const n = Math.max(1, Math.ceil(v / step - 1e-9));
+  const decimals = step >= 1 ? 0 : step === 0.025 ? 3 : step === 0.1 || step === 0.2 || step === 0.5 ? 1 : 2;
+  const values = Array.from({ length: n + 1 }, (_, i) => Math.round(i * step * 1000) / 1000);
+  return { step, max: n * step, values, decimals };
 }
+
+/** Greedy word wrap to `maxWidth` (the context's current font); a too-long word gets an ellipsis. */
+export function wrapText(g: CanvasRenderingContext2D, text: string, maxWidth: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const next = line ? `${line} ${word}` : word;
+    if (line && g.measureText(next).width > maxWidth) {
+      lines.push(line);
+      line = word;
+    } else line = next;
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => fitText(g, l, maxWidth));
+}
+
