@@ -9,7 +9,7 @@ import type { JsonExportOptions } from '../engine/jsonExport';
 import type { Ctx } from './ctx';
 import { describeExport, jsonExportChoices, jsonExportFileName, layerChoices } from './exportChoices';
 import { askSaveUri, announceSaved } from './files';
-import { exportProgressMessage, formatBytes, isAbort, UserError } from './format';
+import { exportProgressMessage, formatBytes, formatSize, isAbort, UserError } from './format';
 
 export interface ExportSource { analysisId: number; sourceName?: string; model: { layers: number; heads: number }; tokens: number; near?: vscode.Uri }
 
@@ -22,7 +22,7 @@ export async function exportAnalysisJson(ctx: Ctx, src: ExportSource): Promise<v
   const choices = jsonExportChoices(sizes, src.model, src.tokens);
   const picked = await vscode.window.showQuickPick(choices, {
     title: 'Export Analysis as JSON',
-    placeHolder: 'What to write (file sizes on the right)',
+    placeHolder: 'What to write: each choice shows the size of its file',
     matchOnDetail: true,
   });
   if (!picked) return;
@@ -34,12 +34,14 @@ export async function exportAnalysisJson(ctx: Ctx, src: ExportSource): Promise<v
     if (!layer) return;
     options = { attention: 'f32', layer: layer.layer };
   }
-  const bytes = options.layer !== undefined ? sizes.layers[options.layer].bytes : picked.bytes;
+  const size = options.layer !== undefined ? sizes.layers[options.layer]
+    : options.attention === 'f32' ? sizes.full : sizes[options.attention];
+  const bytes = size.bytes;
   const uri = await askSaveUri(jsonExportFileName(src.sourceName, options), 'json', src.near, `Export Analysis as JSON (${describeExport(options)})`);
   if (!uri) return;
   if (uri.scheme !== 'file') throw new UserError('JSON export writes to a file on this machine: pick a local path.');
   await checkFreeSpace(path.dirname(uri.fsPath), bytes);
-  await write(ctx, src.analysisId, uri, options, bytes);
+  await write(ctx, src.analysisId, uri, options, bytes, size.exact);
 }
 
 async function checkFreeSpace(dir: string, bytes: number): Promise<void> {
@@ -56,11 +58,11 @@ async function checkFreeSpace(dir: string, bytes: number): Promise<void> {
   }
 }
 
-async function write(ctx: Ctx, analysisId: number, uri: vscode.Uri, options: JsonExportOptions, bytes: number): Promise<void> {
+async function write(ctx: Ctx, analysisId: number, uri: vscode.Uri, options: JsonExportOptions, bytes: number, exact: boolean): Promise<void> {
   const what = describeExport(options);
   const started = Date.now();
   const outcome = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Exporting analysis JSON (${what}, ${formatBytes(bytes)})`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: `Exporting analysis JSON (${what}, ${formatSize(bytes, exact)})`, cancellable: true },
     async (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
