@@ -63,6 +63,8 @@ test('a User-scope modelPath ignored by a remote window is detected and says whe
   assert.match(ignored.message, /User settings/);
   assert.match(ignored.message, /Remote settings/);
   assert.match(ignored.message, /Workspace settings/);
+  assert.match(ignored.message, /this window is remote \(SSH\)/);
+  assert.match(ignoredUserModelPath({ userFileValue: '/m', effective: '', remoteName: '127.0.0.1:8080' })!.message, /code-server/);
   // In effect, a local window, nothing set, or a workspace that chooses another folder: nothing to say.
   assert.equal(ignoredUserModelPath({ userFileValue: '/m', effective: '/m', remoteName: 'x' }), undefined);
   assert.equal(ignoredUserModelPath({ userFileValue: '/m', effective: '', inspected: { globalValue: '/m' }, remoteName: 'x' }), undefined);

@@ -191,10 +191,19 @@ export function ignoredUserModelPath(opts: {
   if (overridden) return undefined; // the workspace chooses another folder on purpose
   return {
     value,
-    message: `${SECTION}.modelPath is set to "${value}" in your User settings, but this is a remote window (${opts.remoteName}), ` +
-      'where VS Code reads machine settings like this one from the Remote settings or the Workspace settings only, so it is not in effect. ' +
+    message: `${SECTION}.modelPath is set to "${value}" in your User settings, but this window is remote (${remoteKind(opts.remoteName)}), ` +
+      'and there VS Code reads machine settings like this one only from the Remote settings or the Workspace settings. ' +
       'Set it in the Remote settings (Preferences: Open Remote Settings) or in the Workspace settings.',
   };
+}
+
+/** A readable kind of remote for `vscode.env.remoteName`. */
+export function remoteKind(remoteName: string): string {
+  const known: Record<string, string> = {
+    'ssh-remote': 'SSH', wsl: 'WSL', 'dev-container': 'a dev container', 'attached-container': 'a container',
+    codespaces: 'Codespaces', tunnel: 'a tunnel',
+  };
+  return known[remoteName] ?? 'code-server or another remote server';
 }
 
 /** Where a value of `attentionInspector.modelPath` that is in effect was set, for messages. */

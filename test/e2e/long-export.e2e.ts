@@ -7,11 +7,11 @@
 // User-settings value of the machine-overridable attentionInspector.modelPath.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import { CodeServer, Workbench, repoRoot, waitFor } from './harness';
-import { GPT2_SMALL_SHAPE, writeCheckpoint } from '../fixtures/checkpoint';
+import { GPT2_SMALL_SHAPE, TINY, writeCheckpoint } from '../fixtures/checkpoint';
 import { formatBytes } from '../../src/extension/format';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -21,6 +21,7 @@ const CMD = { show: 'Attention Inspector: Show Attention', exportJson: 'Attentio
 const T = 1000;
 const LONG = `word${' word'.repeat(T - 1)}\n`;
 const MODEL_DIR = join(repoRoot, '.cache', 'e2e-models', 'gpt2-small-shape');
+const TINY_DIR = join(repoRoot, '.cache', 'e2e-models', 'tiny');
 
 let server: CodeServer;
 let wb: Workbench;
@@ -60,6 +61,7 @@ describe(`Export Analysis as JSON at T=${T} (gpt2-small shape)`, () => {
   before(async () => {
     if (!existsSync(VSIX)) throw new Error(`${VSIX} is missing: run \`npm run package\`.`);
     await writeCheckpoint(MODEL_DIR, GPT2_SMALL_SHAPE);
+    await writeCheckpoint(TINY_DIR, TINY);
     server = await CodeServer.start({
       vsix: [VSIX],
       files: {
@@ -179,5 +181,35 @@ describe(`Export Analysis as JSON at T=${T} (gpt2-small shape)`, () => {
     await waitFor(() => partialFiles().length === 0 ? true : undefined, 10_000, () => `The .partial is left: ${readdirSync(server.workspace)}`);
     assert.ok(!existsSync(target), `${target} exists after the cancel`);
     assert.ok(!(await toasts()).some((t) => t.severity === 'error'), `a cancel is not an error: ${JSON.stringify(await toasts())}`);
+  });
+
+  test('a modelPath in the User settings, ignored by this remote window, is detected and can be set where it applies', async () => {
+    // The Workspace setting goes; the User settings get a model folder, which code-server does not apply.
+    writeFileSync(join(server.workspace, '.vscode', 'settings.json'), '{}');
+    const userFile = join(server.userDataDir, 'User', 'settings.json');
+    const user = JSON.parse(readFileSync(userFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(userFile, JSON.stringify({ ...user, 'attentionInspector.modelPath': TINY_DIR }, null, 2));
+    const status = async () => (await wb.page.locator('.part.statusbar .statusbar-item').allInnerTexts()).map((x) => x.trim());
+    await waitFor(async () => (await status()).some((x) => /^gpt2\b/.test(x)), 30_000,
+      async () => `The status bar does not show the hub model after the settings change: ${JSON.stringify(await status())}`);
+    await wb.openFile('empty.txt');
+    await wb.page.keyboard.type('The dog on the ship ran');
+    await wb.runCommand(CMD.show);
+    const dialog = wb.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 30_000 }).catch(async () => {
+      throw new Error(`No dialog about the ignored User setting; ${await onScreen()}`);
+    });
+    const text = (await dialog.innerText()).replace(/\s+/g, ' ');
+    assert.match(text, /not in effect/);
+    assert.match(text, /User settings/);
+    assert.match(text, /Remote settings/);
+    assert.ok(text.includes(TINY_DIR), text);
+    await wb.screenshot('ignored-model-path');
+    await dialog.locator('.monaco-button').filter({ hasText: 'Use It in This Window' }).click();
+    await waitFor(async () => (await panel.locator('.token-strip .token').count()) === 6, 60_000,
+      async () => `The tiny model's analysis is not shown; ${await onScreen()}`);
+    const remote = readFileSync(join(server.userDataDir, 'Machine', 'settings.json'), 'utf8');
+    assert.equal((JSON.parse(remote) as Record<string, unknown>)['attentionInspector.modelPath'], TINY_DIR, remote);
+    assert.ok(!(await toasts()).some((t) => t.severity === 'error'), JSON.stringify(await toasts()));
   });
 });
