@@ -188,22 +188,35 @@ function f32LayerChars(a: Analysis, l: number): { chars: number; exact: boolean 
   // Brackets and commas: layer [ ], H-1 commas; per head [ ], T-1 commas; per row [ ], T-1 commas.
   let chars = 2 + (H - 1) + H * (2 + (T - 1) + T * (2 + (T - 1)));
   chars += H * ((T * (T - 1)) / 2); // the "0" above the diagonal
-  const exact = lower <= SAMPLES_PER_HEAD;
+  let exact = true;
   const next = sampler(0x9e3779b9 ^ (l * 7919 + T));
   for (let h = 0; h < H; h++) {
     const base = h * T * T;
-    if (exact) {
-      for (let q = 0; q < T; q++) for (let k = 0; k <= q; k++) chars += num(att[base + q * T + k]).length;
+    // Weights that underflowed to exactly 0 print as "0": counted exactly (often most of a long row).
+    // The others print with up to 9 significant digits; their mean length is estimated from a sample.
+    let zeros = 0;
+    for (let q = 0; q < T; q++) {
+      const row = base + q * T;
+      for (let k = 0; k <= q; k++) if (att[row + k] === 0) zeros++;
+    }
+    const nonzero = lower - zeros;
+    chars += zeros;
+    if (nonzero <= SAMPLES_PER_HEAD) {
+      for (let q = 0; q < T; q++) for (let k = 0; k <= q; k++) if (att[base + q * T + k] !== 0) chars += num(att[base + q * T + k]).length;
       continue;
     }
+    exact = false;
     let sampled = 0;
-    for (let s = 0; s < SAMPLES_PER_HEAD; s++) {
-      const idx = Math.floor(next() * lower);
+    let count = 0;
+    for (let draws = 0; count < SAMPLES_PER_HEAD && draws < 64 * SAMPLES_PER_HEAD; draws++) {
+      const idx = Math.min(lower - 1, Math.floor(next() * lower));
       const q = Math.floor((Math.sqrt(8 * idx + 1) - 1) / 2);
-      const k = idx - (q * (q + 1)) / 2;
-      sampled += num(att[base + q * T + Math.min(k, q)]).length;
+      const v = att[base + q * T + Math.min(idx - (q * (q + 1)) / 2, q)];
+      if (v === 0) continue;
+      sampled += num(v).length;
+      count++;
     }
-    chars += Math.round((sampled / SAMPLES_PER_HEAD) * lower);
+    chars += Math.round((count ? sampled / count : 11) * nonzero);
   }
   return { chars, exact };
 }
@@ -237,8 +250,13 @@ export interface JsonSizeTable {
 export function jsonSizeTable(a: Analysis, tokenizer: Tok, timings: JsonTimings): JsonSizeTable {
   const L = a.model.layers;
   const f32 = Array.from({ length: L }, (_, l) => f32LayerChars(a, l));
-  const fixed = (o: JsonExportOptions) =>
-    Buffer.byteLength(headJson(a, o, layersOf(a, o))) + Buffer.byteLength(tailJson(a, tokenizer, timings, o));
+  // The head and tail differ between forms only by the attentionFormat field and a bracket.
+  const tail = Buffer.byteLength(tailJson(a, tokenizer, timings, FULL_EXPORT));
+  const tailNone = Buffer.byteLength(tailJson(a, tokenizer, timings, { attention: 'none' }));
+  const fullHead = Buffer.byteLength(headJson(a, FULL_EXPORT, layersOf(a, FULL_EXPORT)));
+  const fixed = (o: JsonExportOptions) => (isFullExport(o) ? fullHead
+    : fullHead + Buffer.byteLength(`"attentionFormat":${JSON.stringify(attentionFormat(o, layersOf(a, o)))},`) - (o.attention === 'none' ? '"attentions":['.length : 0))
+    + (o.attention === 'none' ? tailNone : tail);
   const all = (layerChars: number, exact: boolean, o: JsonExportOptions): JsonSize =>
     ({ bytes: fixed(o) + L * layerChars + (L - 1), exact });
   const fullChars = f32.reduce((s, x) => s + x.chars, 0);
@@ -315,6 +333,7 @@ export async function writeAnalysisJson(
     const T = a.length;
     const H = a.model.heads;
     await write(headJson(a, options, layers));
+    const zerosAbove = options.attention === 'f32' ? ',0'.repeat(T) : '';
     for (const [n, l] of layers.entries()) {
       await write(n ? ',[' : '[');
       for (let h = 0; h < H; h++) {
@@ -323,8 +342,11 @@ export async function writeAnalysisJson(
           for (let i = 0; i < T; i++) {
             const row = a.attentions[l].subarray((h * T + i) * T, (h * T + i + 1) * T);
             let s = i ? ',[' : '[';
-            for (let j = 0; j < T; j++) s += (j ? ',' : '') + (j > i ? '0' : num(row[j]));
-            await write(s + ']');
+            for (let j = 0; j <= i; j++) {
+              const v = row[j];
+              s += (j ? ',' : '') + (v === 0 ? '0' : num(v));
+            }
+            await write(s + zerosAbove.slice(0, 2 * (T - 1 - i)) + ']');
           }
           await write(']');
         } else {
