@@ -244,6 +244,10 @@ export class ModelManager implements vscode.Disposable {
         void vscode.window.showInformationMessage(`Download of ${picked.value} cancelled.`);
         return;
       }
+      if (err instanceof DownloadError) {
+        throw new ActionableError(`${errorMessage(err)} A model folder on this machine works too: Select Model → Local folder.`,
+          [SELECT_FOLDER_ACTION], { cause: err });
+      }
       throw err;
     }
   }
