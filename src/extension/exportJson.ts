@@ -5,9 +5,9 @@
 import { statfs } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { JsonExportOptions } from '../engine/jsonExport';
+import type { JsonExportOptions, JsonSizeTable } from '../engine/jsonExport';
 import type { Ctx } from './ctx';
-import { describeExport, jsonExportChoices, jsonExportFileName, layerChoices } from './exportChoices';
+import { describeExport, jsonExportChoices, jsonExportFileName, layerChoices, type JsonExportChoice } from './exportChoices';
 import { askSaveUri, announceSaved } from './files';
 import { exportProgressMessage, formatBytes, formatSize, isAbort, UserError } from './format';
 
@@ -15,17 +15,9 @@ export interface ExportSource { analysisId: number; sourceName?: string; model: 
 
 /** Ask which form, where, and write it. Resolves when written, cancelled or dismissed. */
 export async function exportAnalysisJson(ctx: Ctx, src: ExportSource): Promise<void> {
-  const sizes = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Window, title: 'Measuring the JSON export' },
-    () => ctx.client.jsonExportSizes(src.analysisId),
-  );
-  const choices = jsonExportChoices(sizes, src.model, src.tokens);
-  const picked = await vscode.window.showQuickPick(choices, {
-    title: 'Export Analysis as JSON',
-    placeHolder: 'What to write: each choice shows the size of its file',
-    matchOnDetail: true,
-  });
-  if (!picked) return;
+  const chosen = await pickForm(ctx, src);
+  if (!chosen) return;
+  const { picked, sizes } = chosen;
   let options = picked.options;
   if (!options) {
     const layer = await vscode.window.showQuickPick(layerChoices(sizes), {
@@ -42,6 +34,38 @@ export async function exportAnalysisJson(ctx: Ctx, src: ExportSource): Promise<v
   if (uri.scheme !== 'file') throw new UserError('JSON export writes to a file on this machine: pick a local path.');
   await checkFreeSpace(path.dirname(uri.fsPath), bytes);
   await write(ctx, src.analysisId, uri, options, bytes, size.exact);
+}
+
+/**
+ * The quick pick opens at once (busy while the worker measures every form), then lists the forms with
+ * their sizes. Resolves undefined when dismissed.
+ */
+async function pickForm(ctx: Ctx, src: ExportSource): Promise<{ picked: JsonExportChoice; sizes: JsonSizeTable } | undefined> {
+  const qp = vscode.window.createQuickPick<JsonExportChoice>();
+  qp.title = 'Export Analysis as JSON';
+  qp.placeholder = 'Measuring the size of each form…';
+  qp.matchOnDetail = true;
+  qp.busy = true;
+  let sizes: JsonSizeTable | undefined;
+  try {
+    const answer = new Promise<JsonExportChoice | undefined>((resolve) => {
+      qp.onDidAccept(() => { if (qp.selectedItems[0]) resolve(qp.selectedItems[0]); });
+      qp.onDidHide(() => resolve(undefined));
+    });
+    qp.show();
+    const measured = ctx.client.jsonExportSizes(src.analysisId).then((table) => {
+      sizes = table;
+      qp.items = jsonExportChoices(table, src.model, src.tokens);
+      qp.placeholder = 'What to write: each choice shows the size of its file';
+      qp.busy = false;
+    });
+    measured.catch(() => undefined); // dismissed while measuring: nothing to report
+    // A failure to measure rejects (the pick closes); otherwise the answer decides.
+    const first = await Promise.race([answer, measured.then(() => answer)]);
+    return first && sizes ? { picked: first, sizes } : undefined;
+  } finally {
+    qp.dispose();
+  }
 }
 
 async function checkFreeSpace(dir: string, bytes: number): Promise<void> {
