@@ -172,3 +172,120 @@ describe('bad input: exit 2, one line naming the file and the problem', () => {
     assert.equal(run(['frobnicate']).code, 2);
   });
 });
+
+describe('analyze --json lighter forms', () => {
+  test('--attention u8 / f16 write base64 lower triangles; --layer one layer; none no attention', () => {
+    const base = ['analyze', '--model', model, '--text', 'The dog on the ship ran', '--json'];
+    const u8 = JSON.parse(run([...base, '--attention', 'u8']).stdout);
+    assert.deepEqual(u8.attentionFormat, { encoding: 'u8', layers: [0, 1], layout: 'lower-triangle-base64', scale: 255 });
+    assert.equal(u8.attentions.length, 2);
+    assert.equal(Buffer.from(u8.attentions[0][0], 'base64').length, (6 * 7) / 2);
+    const f16 = JSON.parse(run([...base, '--attention', 'f16', '--layer', '1']).stdout);
+    assert.deepEqual(f16.attentionFormat, { encoding: 'f16', layers: [1], layout: 'lower-triangle-base64' });
+    assert.equal(Buffer.from(f16.attentions[0][3], 'base64').length, 6 * 7);
+    const one = JSON.parse(run([...base, '--layer=0']).stdout);
+    assert.deepEqual(one.attentionFormat, { encoding: 'f32', layers: [0] });
+    assert.equal(one.attentions[0].length, 4);
+    const none = JSON.parse(run([...base, '--attention', 'none']).stdout);
+    assert.equal(none.attentions, undefined);
+    assert.equal(none.topk.length, 6);
+  });
+  test('a bad encoding, a layer out of range or --attention without --json: exit 2, one line', () => {
+    for (const [args, pattern] of [
+      [['--json', '--attention', 'f8'], /--attention must be one of f32, f16, u8, none, got "f8"/],
+      [['--json', '--layer', '2'], /--layer 2 does not exist: the model has layers 0–1/],
+      [['--attention', 'u8'], /--attention applies to the JSON output: add --json/],
+    ] as const) {
+      const r = run(['analyze', '--model', model, '--text', 'hi', ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, pattern);
+    }
+  });
+});
+
+describe('the human table', () => {
+  test('"1 token" and "N tokens"; the surprisal column is the next token\'s', () => {
+    const one = run(['analyze', '--model', model, '--text', 'hi']);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /^1 token;/m);
+    const two = run(['analyze', '--model', model, '--text', 'hi there']);
+    assert.match(two.stdout, /^2 tokens;/m);
+    const header = two.stdout.split('\n').find((l) => l.startsWith('pos'))!;
+    assert.match(header, /actual next\s+its surprisal \(bits\)/);
+    const row0 = two.stdout.split('\n').find((l) => /^\s*0\s/.test(l))!;
+    assert.match(row0, /"hi"\s+.*" there"\s+\d+\.\d\d/, `row 0 names the next token and its surprisal: ${row0}`);
+  });
+  test('the truncation note says where the cut fell (token index and character offset)', () => {
+    const file = join(tmp, 'cut.txt');
+    writeFileSync(file, 'word '.repeat(300));
+    const r = run(['analyze', '--model', model, '--file', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /64 tokens \(input cut at the model's 64-token context: the last analyzed token is #63, ending at character 319 of 1,500; the remaining 1,181 characters were not analyzed\)/);
+    const m = run(['analyze', '--model', model, '--file', file, '--max-tokens', '10']);
+    assert.match(m.stdout, /10 tokens \(input cut at --max-tokens 10: the last analyzed token is #9, ending at character 49 of 1,500/);
+  });
+  test('columns stay aligned past position 1000', async () => {
+    const wide = await writeCheckpoint(join(tmp, 'wide'), { n_layer: 1, n_head: 2, n_embd: 16, n_positions: 1100, seed: 5 });
+    const r = run(['analyze', '--model', wide, '--text', 'word '.repeat(1050).trim(), '--top-k', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    const header = lines.findIndex((l) => l.startsWith(' pos') || l.startsWith('pos'));
+    const rows = lines.slice(header + 1).filter((l) => l.trim() !== '');
+    assert.equal(rows.length, 1050);
+    assert.match(rows[1000], /^1000  "/);
+    assert.match(rows[5], /^   5  "/);
+    // The token column starts where its header starts in every row, before and after position 1000.
+    const tokenColumn = lines[header].indexOf('token');
+    for (const row of [rows[0], rows[999], rows[1000], rows[1049]]) assert.equal(row.indexOf('"'), tokenColumn, row);
+    const widths = new Set(rows.slice(0, -1).map((l) => l.length));
+    assert.equal(widths.size, 1, 'every full row has the same width (right-aligned last column)');
+    assert.equal(lines[header].length, rows[0].length);
+  });
+});
+
+describe('usage: --help, unknown and misplaced options', () => {
+  test('--help of each command lists its options', () => {
+    for (const [command, options] of [
+      ['analyze', ['--model DIR', '--text S', '--file F', '--top-k N', '--max-tokens N', '--repeat N', '--json', '--attention ENC', '--layer N']],
+      ['profile', ['--model DIR', '--input FILE|DIR', '--field F', '--column C', '--batch-size N', '--positions N', '--json']],
+    ] as const) {
+      const r = run([command, '--help']);
+      assert.equal(r.code, 0);
+      for (const o of options) assert.ok(r.stdout.includes(o), `${command} --help lists ${o}:\n${r.stdout}`);
+    }
+    const top = run(['--help']);
+    assert.equal(top.code, 0);
+    assert.match(top.stdout, /analyze --help|<command> --help/);
+  });
+  test('an unknown option is exit 2 with one line naming it, before any work', () => {
+    const input = join(tmp, 'corpus2.jsonl');
+    writeFileSync(input, JSON.stringify({ text: 'hello there' }));
+    const r = run(['profile', '--model', model, '--input', input, '--bogus', '3']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /unknown option --bogus for "profile"/);
+  });
+  test('a misspelt option suggests the closest one; an option of the other command says whose it is', () => {
+    const typo = run(['analyze', '--model', model, '--text', 'hi', '--max-token', '5']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /unknown option --max-token for "analyze"; did you mean --max-tokens\?/);
+    const typo2 = run(['profile', '--model', model, '--input', 'x', '--batchsize', '5']);
+    assert.match(typo2.stderr, /did you mean --batch-size\?/);
+    const wrong = run(['profile', '--model', model, '--input', 'x', '--top-k', '3']);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /--top-k is an option of "analyze", not of "profile"/);
+    const flagValue = run(['analyze', '--model', model, '--text', 'hi', '--json=yes']);
+    assert.equal(flagValue.code, 2);
+    assert.match(flagValue.stderr, /--json takes no value/);
+    const cmd = run(['analyse', '--model', model]);
+    assert.equal(cmd.code, 2);
+    assert.match(cmd.stderr, /unknown command "analyse"; did you mean "analyze"\?/);
+  });
+  test('a directory as --file and a file as --model say what they are', () => {
+    expectBadInput(['analyze', '--model', model, '--file', tmp], tmp, /is a directory, not a file/);
+    expectBadInput(['analyze', '--model', join(model, 'config.json'), '--text', 'hi'], 'config.json', /is a file, not a model folder/);
+  });
+});

@@ -6,7 +6,8 @@ import {
 } from '../src/extension/hoverMarkdown';
 import {
   formatBytes, formatDuration, formatPercent, estimateRemainingMs, profileProgressMessage, statusText,
-  shortModelName, errorMessage, isAbort, downloadProgressMessage,
+  shortModelName, errorMessage, isAbort, downloadProgressMessage, UserError, isUserError, ActionableError, formatSize,
+  exportProgressMessage,
 } from '../src/extension/format';
 
 test('bucketOf maps weights relative to the maximum', () => {
@@ -67,6 +68,30 @@ test('hoverMarkdown shows token, id, predictions and the actual next token', () 
   assert.match(md, /Actual next: \*\*␣on\*\* · p 12\.5% · surprisal 3\.00 bits/);
   const last = hoverMarkdown({ token: { id: 1, text: 'x', start: 0, end: 1 }, index: 0, count: 1, predictions: [] });
   assert.match(last, /nothing follows/);
+});
+
+test('hoverMarkdown puts the actual next token first, above a top-10 list', () => {
+  const predictions = Array.from({ length: 10 }, (_, i) => ({ text: ` w${i}`, prob: 0.3 / (i + 1) }));
+  const lines = hoverMarkdown({
+    token: { id: 7, text: ' a', start: 0, end: 2 }, index: 3, count: 9, predictions, next: { text: ' b', logProb: Math.log(0.5) },
+  }).split('\n');
+  assert.match(lines[0], /token 4 of 9/);
+  assert.equal(lines.findIndex((l) => l.startsWith('Actual next:')), 2, 'the surprisal line comes right after the header');
+  const table = lines.findIndex((l) => l.startsWith('| top 10 next tokens'));
+  assert.ok(table > 2, 'the top-k table follows');
+  assert.equal(lines.filter((l) => /^\| ␣w\d/.test(l)).length, 10);
+  const last = hoverMarkdown({ token: { id: 7, text: ' a', start: 0, end: 2 }, index: 8, count: 9, predictions }).split('\n');
+  assert.match(last[2], /nothing follows/);
+});
+
+test('user mistakes, actionable errors and export sizes are formatted', () => {
+  assert.ok(isUserError(new UserError('Nothing to analyze')));
+  assert.ok(!isUserError(new Error('boom')));
+  const e = new ActionableError('no model', [{ title: 'Select Local Folder…', command: 'x', args: ['folder'] }]);
+  assert.equal(e.actions[0].args?.[0], 'folder');
+  assert.equal(formatSize(1024 ** 3, false), '≈ 1.0 GB');
+  assert.equal(formatSize(2048, true), '2.0 KB');
+  assert.equal(exportProgressMessage(512 * 1024 ** 2, 1024 ** 3), '50% · 512.0 MB of 1.0 GB');
 });
 
 test('format helpers', () => {

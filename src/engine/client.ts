@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CancelledError } from './errors';
 import type { FromWorker, Method, ToWorker, WorkerRequests } from './workerProtocol';
 import type { ModelInfo, Token, ProfileResult } from './types';
+import type { JsonExportOptions, JsonSizeTable } from './jsonExport';
 
 export interface AnalysisHandle {
   analysisId: number;
@@ -45,8 +46,15 @@ export interface EngineClient {
   getRow(analysisId: number, layer: number, head: number | null, query: number): Promise<Float32Array>;
   /** [L, H, S, S] u8 mean-pooled thumbnails, S = min(T, size). */
   getThumbnails(analysisId: number, size: number): Promise<{ size: number; data: ArrayBuffer }>;
-  /** Stream the full analysis as JSON (same shape as `attention-inspector analyze --json`) to a file. */
-  exportJson(analysisId: number, path: string): Promise<void>;
+  /** The size of each JSON export form (full, u8, f16, no attention, one layer) before writing. */
+  jsonExportSizes(analysisId: number): Promise<JsonSizeTable>;
+  /**
+   * Stream the analysis as JSON (by default the shape of `attention-inspector analyze --json`) to a file:
+   * written to `<path>.partial` and renamed when complete; cancelling or a failure removes the partial file.
+   * Progress is in bytes.
+   */
+  exportJson(analysisId: number, path: string, options?: JsonExportOptions,
+    onProgress?: (p: ProgressInfo) => void, signal?: AbortSignal): Promise<{ bytes: number }>;
   /** The Layer Profile of one analysis (norms and head statistics of that text). */
   profileOfAnalysis(analysisId: number, source: string, positions?: number): Promise<ProfileResult>;
   /** Batch profiling of many texts (issue 5). Cancelling resolves with the partial result (complete: false). */
@@ -105,7 +113,8 @@ export function createEngineClient(workerPath: string = join(__dirname, 'worker.
     getLayer: (analysisId, layer, encoding) => call('getLayer', { analysisId, layer, encoding }),
     getRow: (analysisId, layer, head, query) => call('getRow', { analysisId, layer, head, query }),
     getThumbnails: (analysisId, size) => call('getThumbnails', { analysisId, size }),
-    exportJson: (analysisId, path) => call('exportJson', { analysisId, path }),
+    jsonExportSizes: (analysisId) => call('jsonExportSizes', { analysisId }),
+    exportJson: (analysisId, path, options, onProgress, signal) => call('exportJson', { analysisId, path, options }, signal, onProgress),
     profileOfAnalysis: (analysisId, source, positions) => call('profileOfAnalysis', { analysisId, source, positions }),
     profile: (texts, opts, onProgress, signal) => call('profile', { texts, ...opts }, signal, onProgress),
     async dispose() {

@@ -2,10 +2,11 @@
 // never blocks. Large arrays leave as transferable ArrayBuffers.
 import { parentPort } from 'node:worker_threads';
 import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { Engine } from './engine';
 import { flowStats, quantizeU8, thumbnails } from './stats';
 import { profileOfAnalysis, profileTexts } from './profile';
-import { writeAnalysisJson } from './jsonExport';
+import { estimateJsonSize, FULL_EXPORT, jsonSizeTable, writeAnalysisJson, type JsonTimings } from './jsonExport';
 import { CancelledError } from './errors';
 import type { Analysis } from './types';
 import type { AnalysisHandle, ProgressInfo } from './client';
@@ -50,6 +51,8 @@ function getAnalysis(id: number): Analysis {
   if (!a) throw new Error(`analysis ${id} is no longer available; run Show Attention again`);
   return a;
 }
+
+const jsonTimings = (a: Analysis): JsonTimings => ({ loadMs: a.timings.loadMs, runMs: [a.timings.runMs] });
 
 function checkLayer(a: Analysis, layer: number) {
   if (!Number.isInteger(layer) || layer < 0 || layer >= a.model.layers) throw new Error(`layer ${layer} out of range`);
@@ -131,16 +134,54 @@ const handlers: { [M in Method]: Handler<M> } = {
     return { size: S, data: data.buffer };
   },
 
-  async exportJson({ analysisId, path }) {
+  async jsonExportSizes({ analysisId }) {
     const a = getAnalysis(analysisId);
-    const out = createWriteStream(path);
+    return jsonSizeTable(a, engine.loaded!.tokenizer, jsonTimings(a));
+  },
+
+  async exportJson({ analysisId, path, options }, { signal, progress }) {
+    const a = getAnalysis(analysisId);
+    const opts = options ?? FULL_EXPORT;
+    const timings = jsonTimings(a);
+    const tokenizer = engine.loaded!.tokenizer;
+    const total = estimateJsonSize(a, tokenizer, timings, opts).bytes;
+    // Written beside the target and renamed only when complete: never a half-written file under its name.
+    const partial = `${path}.partial`;
+    const out = createWriteStream(partial);
+    const opened = new Promise<void>((resolve, reject) => {
+      out.once('open', () => resolve());
+      out.once('error', reject);
+    });
     const closed = new Promise<void>((resolve, reject) => {
       out.on('error', reject);
       out.on('finish', () => resolve());
     });
-    await writeAnalysisJson(out, a, engine.loaded!.tokenizer, { loadMs: a.timings.loadMs, runMs: [a.timings.runMs] });
-    out.end();
-    await closed;
+    closed.catch(() => undefined);
+    let reported = -1;
+    let reportedAt = 0;
+    try {
+      await opened;
+      const bytes = await writeAnalysisJson(out, a, tokenizer, timings, opts, {
+        signal,
+        totalBytes: total,
+        onProgress: (done, all) => {
+          const percent = Math.floor((100 * done) / all);
+          const now = Date.now();
+          if (percent === reported && now - reportedAt < 500) return;
+          reported = percent;
+          reportedAt = now;
+          progress({ done, total: all });
+        },
+      });
+      out.end();
+      await closed;
+      await rename(partial, path);
+      return { bytes };
+    } catch (e) {
+      out.destroy();
+      await rm(partial, { force: true }).catch(() => undefined);
+      throw e;
+    }
   },
 
   async profileOfAnalysis({ analysisId, source, positions }) {

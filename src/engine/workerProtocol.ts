@@ -1,6 +1,7 @@
 // Messages between the engine client (extension host) and the engine worker thread.
 // Requests carry an id; the worker answers with `result` or `error`, and may send `progress` first.
 import type { ModelInfo, ProfileResult } from './types';
+import type { JsonExportOptions, JsonSizeTable } from './jsonExport';
 import type { AnalysisHandle, ProgressInfo } from './client';
 
 export interface WorkerRequests {
@@ -9,7 +10,10 @@ export interface WorkerRequests {
   getLayer: { params: { analysisId: number; layer: number; encoding: 'f32' | 'u8' }; result: ArrayBuffer };
   getRow: { params: { analysisId: number; layer: number; head: number | null; query: number }; result: Float32Array };
   getThumbnails: { params: { analysisId: number; size: number }; result: { size: number; data: ArrayBuffer } };
-  exportJson: { params: { analysisId: number; path: string }; result: void };
+  /** Sizes of every JSON export form of an analysis, before anything is written. */
+  jsonExportSizes: { params: { analysisId: number }; result: JsonSizeTable };
+  /** Writes `<path>.partial`, renamed to `path` when complete (removed on cancel or error); progress in bytes. */
+  exportJson: { params: { analysisId: number; path: string; options?: JsonExportOptions }; result: { bytes: number } };
   profileOfAnalysis: { params: { analysisId: number; source: string; positions?: number }; result: ProfileResult };
   profile: { params: { texts: string[]; batchSize: number; positions: number; source: string }; result: ProfileResult };
 }

@@ -9,7 +9,8 @@ import { groupByBucket } from './colors';
 import { effectiveMaxTokens } from './config';
 import type { Ctx } from './ctx';
 import { askSaveUri, announceSaved, writeBytes } from './files';
-import { errorMessage, isAbort } from './format';
+import { errorMessage, isAbort, UserError } from './format';
+import { exportAnalysisJson } from './exportJson';
 import { isCancelled, type ModelManager } from './models';
 import { AttentionPanel, type PanelOwner } from './panel';
 import { Decorations } from './decorations';
@@ -53,7 +54,7 @@ export function inputFromEditor(editor: vscode.TextEditor): AnalysisInput {
     return { range, text: doc.getText(sel), note: extra };
   }
   const para = paragraphAt((i) => doc.lineAt(i).text, doc.lineCount, sel.active.line);
-  if (!para) throw new Error('Nothing to analyze: the document is empty. Select some text first.');
+  if (!para) throw new UserError('Nothing to analyze: the document is empty. Select some text first.');
   const start = new vscode.Position(para.startLine, 0);
   const end = doc.lineAt(para.endLine).range.end;
   const lines = para.startLine === para.endLine ? `line ${para.startLine + 1}` : `lines ${para.startLine + 1}–${para.endLine + 1}`;
@@ -133,9 +134,9 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
   // ---- Show Attention -------------------------------------------------------------------------------
 
   async showAttention(editor: vscode.TextEditor | undefined = vscode.window.activeTextEditor): Promise<void> {
-    if (!editor) throw new Error('Open a text editor and select the text to analyze.');
+    if (!editor) throw new UserError('Open a text editor and select the text to analyze.');
     const input = inputFromEditor(editor);
-    if (input.text.trim().length === 0) throw new Error('Nothing to analyze: the selection is only whitespace.');
+    if (input.text.trim().length === 0) throw new UserError('Nothing to analyze: the selection is only whitespace.');
     await this.analyze(editor.document, input);
   }
 
@@ -447,7 +448,7 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
 
   /** Ask the panel to render an export; it answers with an `export` message. */
   requestExport(format: 'png' | 'svg'): void {
-    if (!this.panel || !this.current) throw new Error('Nothing to export: run "Show Attention" first.');
+    if (!this.panel || !this.current) throw new UserError('Nothing to export: run "Show Attention" first.');
     this.panel.reveal();
     this.panel.post({ type: 'requestExport', format });
   }
@@ -461,19 +462,17 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
     void announceSaved(uri, 'Exported');
   }
 
-  /** Save the full current analysis as JSON (streamed by the engine worker). */
+  /** Save the current analysis as JSON: a pick of forms with their sizes, then a cancellable streamed write. */
   async exportJson(): Promise<void> {
     const s = this.current;
-    if (!s) throw new Error('Nothing to export: run "Show Attention" first.');
-    const uri = await askSaveUri('attention-analysis.json', 'json', s.document.uri, 'Export Analysis as JSON');
-    if (!uri) return;
-    if (uri.scheme !== 'file') throw new Error('JSON export needs a local file path.');
-    await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: 'Exporting analysis JSON' },
-      () => this.ctx.client.exportJson(s.summary.analysisId, uri.fsPath),
-    );
-    this.ctx.log.info(`Exported analysis ${s.summary.analysisId} as JSON to ${uri.fsPath}`);
-    void announceSaved(uri, 'Exported');
+    if (!s) throw new UserError('Nothing to export: run "Show Attention" first.');
+    await exportAnalysisJson(this.ctx, {
+      analysisId: s.summary.analysisId,
+      sourceName: s.summary.sourceName,
+      model: s.summary.model,
+      tokens: s.summary.tokens.length,
+      near: s.document.uri,
+    });
   }
 
   dispose(): void {

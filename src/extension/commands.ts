@@ -1,9 +1,10 @@
 // Every command of the extension, in one table. Each command catches, logs and shows its error;
-// nothing the user has (selection, document) is touched on failure.
+// nothing the user has (selection, document) is touched on failure. A user mistake (UserError) is an
+// information message; a failure is an error with "Show Log" (and the way out, for an ActionableError).
 import * as vscode from 'vscode';
 import type { AnalysisController } from './analysis';
 import type { Ctx } from './ctx';
-import { reportError } from './log';
+import { ActionableError, errorMessage, isUserError } from './format';
 import { isCancelled, type ModelManager } from './models';
 import type { ProfileRunner } from './profileTexts';
 
@@ -49,7 +50,7 @@ const asUri = (v: unknown): vscode.Uri | undefined => (v instanceof vscode.Uri ?
 function handlers(s: Services): Record<keyof typeof COMMANDS, Handler> {
   return {
     showAttention: () => s.analysis.showAttention(),
-    selectModel: () => s.models.selectModel(),
+    selectModel: (only) => s.models.selectModel(only === 'folder' ? 'folder' : undefined),
     downloadModel: () => s.models.downloadModel(),
     clearModelCache: () => s.models.clearModelCache(),
     clearAttention: () => s.analysis.clearAttention(),
@@ -73,7 +74,22 @@ export function registerCommands(s: Services): vscode.Disposable[] {
           s.ctx.log.info(`${COMMANDS[name]}: cancelled`);
           return;
         }
-        await reportError(s.ctx.log, TITLES[name], err);
+        await showFailure(s.ctx, TITLES[name], err);
       }
     }));
+}
+
+/** How a command's error reaches the user. */
+export async function showFailure(ctx: Ctx, title: string, err: unknown): Promise<void> {
+  if (isUserError(err)) {
+    ctx.log.info(`${title.replace(/ failed$/, '')}: ${errorMessage(err)}`);
+    void vscode.window.showInformationMessage(errorMessage(err));
+    return;
+  }
+  ctx.log.error(`${title}:`, err instanceof Error ? (err.stack ?? err.message) : String(err));
+  const actions = err instanceof ActionableError ? err.actions : [];
+  const choice = await vscode.window.showErrorMessage(`${title}: ${errorMessage(err)}`, ...actions.map((a) => a.title), 'Show Log');
+  if (choice === 'Show Log') ctx.log.show(true);
+  const action = actions.find((a) => a.title === choice);
+  if (action) await vscode.commands.executeCommand(action.command, ...(action.args ?? []));
 }

@@ -126,3 +126,90 @@ export async function writeSetting(
   const inWorkspace = inspected?.workspaceFolderValue !== undefined || inspected?.workspaceValue !== undefined;
   await section.update(key, value === '' ? undefined : value, !inWorkspace);
 }
+
+// ---- Where a setting is in effect --------------------------------------------------------------------
+
+/** Parse JSON with comments and trailing commas (a settings.json); undefined when it is not valid. */
+export function parseJsonc(text: string): unknown {
+  let out = '';
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < n && text[i] !== '\n') i++;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? n : end + 2;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  try {
+    return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `attentionInspector.modelPath` a User settings.json text asks for ('' when absent). */
+export function modelPathInSettingsText(text: string): string {
+  const json = parseJsonc(text);
+  if (typeof json !== 'object' || json === null) return '';
+  const v = (json as Record<string, unknown>)[`${SECTION}.modelPath`];
+  return typeof v === 'string' ? v.trim() : '';
+}
+
+export interface IgnoredSetting {
+  value: string;
+  /** One paragraph: where it is set, why it is not in effect, where it must be set. */
+  message: string;
+}
+
+/**
+ * `attentionInspector.modelPath` is machine-overridable: in a remote window (code-server, SSH, a
+ * container, WSL) VS Code ignores its User-settings value (the public `inspect()` does not even report
+ * it), and reads it from the Remote settings or the Workspace settings only. Given the value in the
+ * User settings file and what `inspect()` reports, say so when the User value is not the one in effect.
+ */
+export function ignoredUserModelPath(opts: {
+  userFileValue: string;
+  effective: string;
+  inspected?: { globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown };
+  remoteName?: string;
+}): IgnoredSetting | undefined {
+  const value = opts.userFileValue.trim();
+  if (!value || !opts.remoteName) return undefined;
+  if (opts.effective === value || opts.inspected?.globalValue === value) return undefined;
+  const overridden = [opts.inspected?.workspaceFolderValue, opts.inspected?.workspaceValue].some((v) => typeof v === 'string' && v.trim() !== '');
+  if (overridden) return undefined; // the workspace chooses another folder on purpose
+  return {
+    value,
+    message: `${SECTION}.modelPath is set to "${value}" in your User settings, but this window is remote (${remoteKind(opts.remoteName)}), ` +
+      'and there VS Code reads machine settings like this one only from the Remote settings or the Workspace settings. ' +
+      'Set it in the Remote settings (Preferences: Open Remote Settings) or in the Workspace settings.',
+  };
+}
+
+/** A readable kind of remote for `vscode.env.remoteName`. */
+export function remoteKind(remoteName: string): string {
+  const known: Record<string, string> = {
+    'ssh-remote': 'SSH', wsl: 'WSL', 'dev-container': 'a dev container', 'attached-container': 'a container',
+    codespaces: 'Codespaces', tunnel: 'a tunnel',
+  };
+  return known[remoteName] ?? 'code-server or another remote server';
+}
+
+/** Where a value of `attentionInspector.modelPath` that is in effect was set, for messages. */
+export function modelPathScope(inspected: { globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown } | undefined,
+  remote: boolean): string {
+  if (typeof inspected?.workspaceFolderValue === 'string' && inspected.workspaceFolderValue) return 'Workspace Folder settings';
+  if (typeof inspected?.workspaceValue === 'string' && inspected.workspaceValue) return 'Workspace settings';
+  return remote ? 'Remote settings' : 'User settings';
+}

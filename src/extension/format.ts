@@ -81,3 +81,39 @@ export function isAbort(err: unknown): boolean {
   const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
   return name === 'AbortError' || name === 'CancelledError';
 }
+
+/**
+ * A user mistake (no editor, an empty document, nothing to export): shown as an information message,
+ * without "Show Log". Failures stay ordinary errors.
+ */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+export function isUserError(err: unknown): err is UserError {
+  return err instanceof UserError || (typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'UserError');
+}
+
+/** A button on an error message that runs a command (e.g. Select Model). */
+export interface ErrorAction { title: string; command: string; args?: unknown[] }
+
+/** A failure with buttons that lead out of it (shown next to "Show Log"). */
+export class ActionableError extends Error {
+  constructor(message: string, readonly actions: ErrorAction[], options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ActionableError';
+  }
+}
+
+/** "1.0 GB" / "≈ 1.0 GB" for a size that was estimated. */
+export function formatSize(bytes: number, exact: boolean): string {
+  return `${exact ? '' : '≈ '}${formatBytes(bytes)}`;
+}
+
+/** "42% · 420.3 MB of 1.0 GB" for the export progress notification. */
+export function exportProgressMessage(done: number, total: number): string {
+  return `${formatPercent(done, total)} · ${formatBytes(done)} of ${formatBytes(total)}`;
+}

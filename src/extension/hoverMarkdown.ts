@@ -43,22 +43,25 @@ export function surprisalBits(logProb: number): number {
   return -logProb / Math.LN2;
 }
 
+/**
+ * The header line, then what actually follows (probability and surprisal: the most useful line, so it
+ * stays above the fold at any top-k), then the top-k table.
+ */
 export function hoverMarkdown(info: TokenHoverInfo): string {
   const shown = escapeMarkdown(visibleToken(info.token.text));
   const lines = [`**${shown}** · token ${info.index + 1} of ${info.count} · id ${info.token.id}`, ''];
-  if (info.predictions.length > 0) {
-    lines.push('| next token | p | |', '|:--|--:|:--|');
-    for (const p of info.predictions) {
-      lines.push(`| ${escapeMarkdown(visibleToken(p.text))} | ${formatProbability(p.prob)} | ${probabilityBar(p.prob)} |`);
-    }
-    lines.push('');
-  }
   if (info.next && Number.isFinite(info.next.logProb)) {
     const p = Math.exp(info.next.logProb);
     const bits = surprisalBits(info.next.logProb);
     lines.push(`Actual next: **${escapeMarkdown(visibleToken(info.next.text))}** · p ${formatProbability(p)} · surprisal ${bits.toFixed(2)} bits`);
   } else {
     lines.push('Last analyzed token: nothing follows.');
+  }
+  if (info.predictions.length > 0) {
+    lines.push('', `| top ${info.predictions.length} next tokens | p | |`, '|:--|--:|:--|');
+    for (const p of info.predictions) {
+      lines.push(`| ${escapeMarkdown(visibleToken(p.text))} | ${formatProbability(p.prob)} | ${probabilityBar(p.prob)} |`);
+    }
   }
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@
 // download with a cancellable progress notification), loading it into the engine, and the commands
 // Select Model, Download Model and Clear Model Cache.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelInfo } from '../engine/types';
 import type { EngineClient } from '../engine/client';
@@ -9,20 +10,26 @@ import {
   clearModelCache, DownloadError, ensureModel, KNOWN_MODELS, listCachedModels, resolveCachedModel, validateRepoId,
   type DownloadProgress, type ModelStoreOptions,
 } from '../engine/modelStore';
-import { modelKey, SECTION, writeSetting } from './config';
+import {
+  ignoredUserModelPath, modelKey, modelPathInSettingsText, modelPathScope, SECTION, writeSetting, type IgnoredSetting,
+} from './config';
 import type { Ctx } from './ctx';
 import {
-  downloadProgressMessage, errorMessage, formatBytes, isAbort, shortModelName, type ModelStatus,
+  ActionableError, downloadProgressMessage, errorMessage, formatBytes, isAbort, shortModelName, type ErrorAction, type ModelStatus,
 } from './format';
 import { StatusBar } from './statusBar';
 
 const OTHER_REPO = 'Other Hugging Face repo…';
 const LOCAL_FOLDER = 'Local folder…';
+/** The way out of a model that cannot be found or downloaded: Select Model → Local folder. */
+const SELECT_FOLDER_ACTION: ErrorAction = { title: 'Select Local Folder…', command: 'attentionInspector.selectModel', args: ['folder'] };
 
 export class ModelManager implements vscode.Disposable {
   private status: ModelStatus = { kind: 'idle' };
   private loaded: { key: string; info: ModelInfo; client: EngineClient } | undefined;
   private pending: { key: string; promise: Promise<ModelInfo> } | undefined;
+  /** Ignored User-scope model folders the user chose to download past (this session). */
+  private readonly ignoredAnswered = new Set<string>();
   private readonly statusBar = new StatusBar();
   private readonly statusChanged = new vscode.EventEmitter<ModelStatus>();
   /** Fires on every status change (downloading n%, loading, ready, running, error). */
@@ -87,7 +94,8 @@ export class ModelManager implements vscode.Disposable {
       const started = Date.now();
       const client = this.ctx.client;
       const { info, loadMs } = await client.load(dir, signal);
-      this.loaded = { key, info, client };
+      // The key of the settings now: choosing the User model folder above changes them.
+      this.loaded = { key: dir === this.ctx.config.modelPath ? modelKey(this.ctx.config) : key, info, client };
       this.ctx.log.info(`Loaded ${info.name} from ${dir}: ${info.layers} layers × ${info.heads} heads, ` +
         `context ${info.ctx}, ${info.dtype}; load ${Math.round(loadMs)} ms (${Date.now() - started} ms with messaging)`);
       this.setStatus({ kind: 'ready' });
@@ -102,12 +110,72 @@ export class ModelManager implements vscode.Disposable {
   private async resolveFolder(signal?: AbortSignal): Promise<string> {
     const { modelPath, model } = this.ctx.config;
     if (modelPath) {
-      if (!fs.existsSync(modelPath)) throw new Error(`The model folder "${modelPath}" (setting attentionInspector.modelPath) does not exist.`);
+      const where = modelPathScope(vscode.workspace.getConfiguration(SECTION).inspect('modelPath'), vscode.env.remoteName !== undefined);
+      const stat = fs.statSync(modelPath, { throwIfNoEntry: false });
+      const problem = !stat ? 'does not exist' : stat.isDirectory() ? undefined : 'is a file, not a model folder';
+      if (problem) {
+        throw new ActionableError(`The model folder "${modelPath}" (attentionInspector.modelPath, ${where}) ${problem}. ` +
+          'Pick a folder with config.json, model.safetensors and tokenizer.json.', [SELECT_FOLDER_ACTION]);
+      }
       return modelPath;
     }
+    const ignored = await this.confirmIgnoredModelPath();
+    if (ignored) return ignored;
     const cached = resolveCachedModel(model, this.storeOptions());
     if (cached) return cached;
-    return this.download(model, signal);
+    try {
+      return await this.download(model, signal);
+    } catch (err) {
+      if (!(err instanceof DownloadError) || err.kind === 'cancelled') throw err;
+      throw new ActionableError(`${errorMessage(err)} To use a model folder on this machine instead, run Select Model → Local folder.`,
+        [SELECT_FOLDER_ACTION], { cause: err });
+    }
+  }
+
+  /** A User-scope modelPath that this (remote) window ignores; undefined when there is none. */
+  private ignoredModelPath(): IgnoredSetting | undefined {
+    const remoteName = vscode.env.remoteName;
+    if (!remoteName) return undefined;
+    // The User settings.json of this profile sits two levels above our global storage (User/globalStorage/<id>).
+    const file = path.join(this.ctx.storageDir, '..', '..', 'settings.json');
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      return undefined; // a desktop Remote window: the User settings live on the local machine
+    }
+    return ignoredUserModelPath({
+      userFileValue: modelPathInSettingsText(text),
+      effective: this.ctx.config.modelPath,
+      inspected: vscode.workspace.getConfiguration(SECTION).inspect('modelPath'),
+      remoteName,
+    });
+  }
+
+  /**
+   * Before downloading because modelPath is empty: if the User settings set a folder this window ignores,
+   * say where it must be set and offer to set it there. Resolves with that folder when the user takes it,
+   * undefined to go on with the download (asked once per value and session).
+   */
+  private async confirmIgnoredModelPath(): Promise<string | undefined> {
+    const ignored = this.ignoredModelPath();
+    if (!ignored || this.ignoredAnswered.has(ignored.value)) return undefined;
+    this.ctx.log.warn(ignored.message);
+    const use = 'Use It in This Window';
+    const download = `Download ${this.ctx.config.model}`;
+    const choice = await vscode.window.showWarningMessage('The model folder in your User settings is not in effect in this window.',
+      { modal: true, detail: `${ignored.message}\n\n"${use}" writes it to the Remote settings.` }, use, download);
+    if (choice === download) {
+      this.ignoredAnswered.add(ignored.value);
+      return undefined;
+    }
+    if (choice !== use) throw new DownloadError('cancelled', 'Cancelled: no model was loaded.');
+    await vscode.workspace.getConfiguration(SECTION).update('modelPath', ignored.value, vscode.ConfigurationTarget.Global);
+    this.ctx.log.info(`attentionInspector.modelPath set to ${ignored.value} in the Remote settings`);
+    if (!fs.statSync(ignored.value, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new ActionableError(`The model folder "${ignored.value}" does not exist on this machine.`, [SELECT_FOLDER_ACTION]);
+    }
+    return ignored.value;
   }
 
   /** Download `repo` with a cancellable notification; resolves with the folder. */
@@ -144,8 +212,8 @@ export class ModelManager implements vscode.Disposable {
   }
 
   /** Quick pick: known models, another hub repo, or a local folder; updates the settings. */
-  async selectModel(): Promise<void> {
-    const picked = await this.pickModel(true);
+  async selectModel(only?: 'folder'): Promise<void> {
+    const picked = only === 'folder' ? await this.pickFolder() : await this.pickModel(true);
     if (!picked) return;
     if (picked.kind === 'folder') {
       await writeSetting(vscode.workspace, 'modelPath', picked.value);
@@ -175,6 +243,10 @@ export class ModelManager implements vscode.Disposable {
       if (isCancelledDownload(err) || isAbort(err)) {
         void vscode.window.showInformationMessage(`Download of ${picked.value} cancelled.`);
         return;
+      }
+      if (err instanceof DownloadError) {
+        throw new ActionableError(`${errorMessage(err)} A model folder on this machine works too: Select Model → Local folder.`,
+          [SELECT_FOLDER_ACTION], { cause: err });
       }
       throw err;
     }
@@ -228,13 +300,16 @@ export class ModelManager implements vscode.Disposable {
       });
       return repo ? { kind: 'repo', value: repo.trim() } : undefined;
     }
-    if (picked.label === LOCAL_FOLDER) {
-      const uris = await vscode.window.showOpenDialog({
-        canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use Model Folder',
-      });
-      return uris?.[0] ? { kind: 'folder', value: uris[0].fsPath } : undefined;
-    }
+    if (picked.label === LOCAL_FOLDER) return this.pickFolder();
     return { kind: 'repo', value: picked.label };
+  }
+
+  private async pickFolder(): Promise<{ kind: 'folder'; value: string } | undefined> {
+    const uris = await vscode.window.showOpenDialog({
+      canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use Model Folder',
+      title: 'Model folder (config.json, model.safetensors, tokenizer.json)',
+    });
+    return uris?.[0] ? { kind: 'folder', value: uris[0].fsPath } : undefined;
   }
 
   dispose(): void {

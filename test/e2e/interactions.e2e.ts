@@ -364,6 +364,7 @@ describe('Attention Inspector interactions in the VS Code workbench', () => {
   test('Export Analysis as JSON from the command palette writes the whole analysis', async () => {
     const target = join(server.workspace, 'analysis.json');
     await wb.runCommand(CMD.exportJson);
+    await wb.pickQuickPickItem(/^Full precision/); // the form (each with its size), then the save dialog
     await wb.answerFileDialog(target);
     await wb.waitForNotification(/Exported .*analysis\.json/, 30_000);
     const json = JSON.parse(readFileSync(target, 'utf8')) as {
