@@ -5,6 +5,7 @@ export type TabId = (typeof TAB_IDS)[number];
 export type HeatmapLayout = 'single' | 'grid';
 /** by block = fix a layer, step through its heads; by layer = fix a head index, step through layers. */
 export type BrowseMode = 'block' | 'layer';
+export type ThumbScale = 'each' | 'shared';
 
 export interface PersistedState {
   version: 1;
@@ -23,12 +24,15 @@ export interface PersistedState {
   gamma: number;
   followCursor: boolean;
   showHeadSpread: boolean;
+  /** Model view colour scale: each thumbnail to its own maximum, or one maximum shared by all. */
+  thumbScale: ThumbScale;
 }
 
 export function defaultState(): PersistedState {
   return {
     version: 1, analysisId: null, tab: 'head', layer: 0, head: 0, visibleHeads: null, query: null,
     heatmapLayout: 'single', browse: 'block', gamma: 1, followCursor: false, showHeadSpread: true,
+    thumbScale: 'each',
   };
 }
 
@@ -51,6 +55,7 @@ export function restoreState(saved: Partial<PersistedState> | undefined): Persis
   if (saved.gamma === 1 || saved.gamma === 0.5) s.gamma = saved.gamma;
   if (typeof saved.followCursor === 'boolean') s.followCursor = saved.followCursor;
   if (typeof saved.showHeadSpread === 'boolean') s.showHeadSpread = saved.showHeadSpread;
+  if (saved.thumbScale === 'each' || saved.thumbScale === 'shared') s.thumbScale = saved.thumbScale;
   return s;
 }
 
