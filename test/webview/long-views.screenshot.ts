@@ -16,6 +16,7 @@ const SHOTS: Shot[] = [
   { name: 'model-shared', tab: 'model', state: { thumbScale: 'shared' } },
   { name: 'export-dialog', tab: 'head', state: { layer: 3 }, scrollTo: 600, dialog: true },
   { name: 'export-head', tab: 'head', state: { layer: 3 }, query: 700, exportPng: true },
+  { name: 'export-head-all', tab: 'head', state: { layer: 3, visibleHeads: [1, 4, 9] }, exportPng: true },
   { name: 'export-model', tab: 'model', state: { thumbScale: 'shared' }, exportPng: true },
 ];
 
@@ -52,6 +53,20 @@ async function main(): Promise<void> {
               if (m.type === 'export') {
                 fs.writeFileSync(`${base}.png`, Buffer.from(m.data.replace(/^data:image\/png;base64,/, ''), 'base64'));
                 console.log(`${base}.png`, m.width, m.height, m.note ?? '');
+                // Crops of a tall export (its top, and around the middle) to look at in full resolution.
+                for (const [suffix, at] of [['top', 0], ['mid', 0.68]] as const) {
+                  const crop = await page.evaluate(async ([url, f]) => {
+                    const img = new Image();
+                    img.src = url as string;
+                    await img.decode();
+                    const h = Math.min(img.height, 900);
+                    const c = document.createElement('canvas');
+                    c.width = img.width; c.height = h;
+                    c.getContext('2d')!.drawImage(img, 0, -Math.floor((img.height - h) * (f as number)));
+                    return c.toDataURL('image/png');
+                  }, [m.data, at] as const);
+                  fs.writeFileSync(`${base}-${suffix}.png`, Buffer.from(crop.replace(/^data:image\/png;base64,/, ''), 'base64'));
+                }
               }
             } else {
               await page.screenshot({ path: `${base}.png` });

@@ -323,8 +323,22 @@ export class PanelApp implements PanelContext {
     this.exportDialog.open(format);
   }
 
-  /** Render the active view's whole export and post it to the host, with what the user should know. */
+  /**
+   * Render the active view's whole export and post it to the host, with what the user should know.
+   * A large PNG takes seconds to encode: the header shows progress first (painted before the work starts).
+   */
   private runExport(format: ExportFormat, opts: ExportOptions): void {
+    this.header.setProgress(`Exporting ${this.activeView().label} as ${format.toUpperCase()}…`);
+    afterPaint(() => {
+      try {
+        this.exportNow(format, opts);
+      } finally {
+        this.header.setProgress(null);
+      }
+    });
+  }
+
+  private exportNow(format: ExportFormat, opts: ExportOptions): void {
     const view = this.activeView();
     try {
       if (!this.current) throw new Error('Nothing to export yet: no analysis has been received');

@@ -24,7 +24,7 @@ export function pngScaleNote(size: { width: number; height: number }, scale: num
   const fitted = fitPngScale(size.width, size.height, scale);
   if (fitted >= scale - 1e-6) return { scale, note: null };
   const s = Math.floor(fitted * 100) / 100;
-  return { scale: fitted, note: `scale lowered from ${scale}× to ${s}× to fit the browser's canvas limit (32,767 px per side)` };
+  return { scale: fitted, note: `saved at ${s}× instead of ${scale}× (the browser's canvas limit is 32,767 px per side)` };
 }
 
 function radioGroup(name: string, legend: string, choices: { value: string; label: string }[]): { element: HTMLFieldSetElement; value(): string; set(v: string): void; inputs: HTMLInputElement[] } {
@@ -190,6 +190,8 @@ export class ExportDialog {
     }
     const { scale, note } = pngScaleNote(size, opts.scale);
     this.summary.textContent = `PNG, ${Math.round(size.width * scale)} × ${Math.round(size.height * scale)} px (${tokens}).`;
-    this.warning.textContent = note ? `Too large at ${opts.scale}×: the ${note}.` : '';
+    this.warning.textContent = note
+      ? `Too large for ${opts.scale}×: ${note}.${view.exportRange ? ' Choose a token range for a sharper image.' : ''}`
+      : '';
   }
 }

@@ -92,6 +92,8 @@ export class HeadView implements PanelView {
   private toggleKey = '';
   private layout: Layout = { width: 0, colW: 0, gap: 0, x0: 0 };
   private lastVisible: { start: number; end: number } | null = null;
+  /** What the last picture drew beyond lines (also test hooks): edge notes, off-range markers, heads with colour blocks. */
+  private drawn = { notes: [] as string[], markers: 0, blockHeads: new Set<number>() };
   private measurer: CanvasRenderingContext2D | undefined;
 
   constructor(private readonly ctx: PanelContext) {
@@ -262,7 +264,15 @@ export class HeadView implements PanelView {
     const scene = this.buildScene(frame, layer, this.focus());
     drawScene(g, scene, this.ctx.fonts(), true);
     const hint = frame.first > 0 ? `Hover a token to see its lines; click to pin it. ${OFF_HINT}` : 'Hover a token to see its lines; click to pin it.';
-    this.status.textContent = this.hiddenBelow === null ? hint : `${hint} Showing weights ≥ ${this.hiddenBelow} (many lines).`;
+    const notes = this.drawn.notes.length ? ` ${this.drawn.notes.join('; ')}.` : '';
+    this.status.textContent = (this.hiddenBelow === null ? hint : `${hint} Showing weights ≥ ${this.hiddenBelow} (many lines).`) + notes;
+    const d = this.canvas.dataset;
+    d.markers = String(this.drawn.markers);
+    d.markX = String(this.layout.x0 + this.layout.colW + 3);
+    d.keyX = String(this.layout.x0 + this.layout.colW + this.layout.gap);
+    d.colW = String(this.layout.colW);
+    d.blockHeads = [...this.drawn.blockHeads].sort((a, b) => a - b).join(',');
+    d.rows = `${frame.first}-${frame.last}`;
     return layer !== undefined;
   }
 
@@ -285,6 +295,7 @@ export class HeadView implements PanelView {
   private buildScene(f: Frame, layer: LayerData | undefined, focus: Focus | null, title?: string): Scene {
     const scene = new Scene(f.width, f.height, f.theme.background);
     const heads = this.visibleHeads();
+    this.drawn = { notes: [], markers: 0, blockHeads: new Set() };
     if (title !== undefined) this.addTitleAndLegend(scene, f, heads, focus, title);
     if (layer) {
       this.addTokenShading(scene, f, layer, heads, focus);
@@ -357,6 +368,7 @@ export class HeadView implements PanelView {
     const n = Math.max(1, heads.length);
     const mean = off.reduce((a, b) => a + b, 0) / n;
     if (mean < THRESHOLD) return;
+    this.drawn.markers++;
     const x = f.layout.x0 + f.layout.colW + 3, y = f.y(q);
     const barW = MARK_W - 14, barH = large ? 6 : 4;
     scene.add({ kind: 'polygon', points: [[x, y + 3], [x + 3.5, y - 3], [x + 7, y + 3]], fill: f.theme.muted, alpha: Math.min(1, 0.35 + mean) });
@@ -383,6 +395,7 @@ export class HeadView implements PanelView {
       c.font = `${size}px ${this.ctx.fonts().ui}`;
       const shown = fitTextTo(c, text, maxW - 8);
       const w = Math.min(maxW, c.measureText(shown).width + 8);
+      this.drawn.notes.push(text);
       scene.add({ kind: 'rect', x, y: y - 8, w, h: 16, fill: f.theme.background, alpha: 0.92 });
       scene.add({ kind: 'text', x: x + 4, y, text: shown, color: f.theme.foreground, size, align: 'left' });
     };
@@ -431,6 +444,7 @@ export class HeadView implements PanelView {
         const w = focus.side === 'query' ? layer.weight(h, focus.index, i) : layer.weight(h, i, focus.index);
         best = Math.max(best, w);
         if (w < SHADE_MIN) return;
+        this.drawn.blockHeads.add(h);
         const alpha = highContrast ? 0.08 + 0.3 * Math.min(1, w) : 0.12 + 0.55 * Math.min(1, w);
         scene.add({ kind: 'rect', x: boxX + hi2 * blockW, y, w: Math.max(1, blockW - (n > 1 && blockW > 3 ? 1 : 0)), h: ROW_H - 2, fill: f.colors[h], alpha });
       });

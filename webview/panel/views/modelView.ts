@@ -179,13 +179,14 @@ export class ModelView implements PanelView {
     const width = this.box.clientWidth;
     const theme = this.ctx.theme();
     const legend = this.legendText(thumbs);
-    const top = MARGIN + this.legendHeight(theme, legend, width - 14, '');
+    const top = MARGIN + this.legendHeight(theme, legend, width - 14, '', true);
     const layout = this.computeLayout(width - 14, viewH, store.L, store.H, top);
     this.layout = layout;
+    this.canvas.dataset.grid = `${layout.x0},${layout.y0},${layout.cell},${layout.gap}`;
     const height = Math.max(viewH - 2, layout.y0 + store.L * (layout.cell + layout.gap) + MARGIN);
     const g = fitCanvas(this.canvas, width - (height > viewH ? 14 : 0), height);
-    const sheet: Sheet = { width, height, theme, colors: this.ctx.headColors(), layout, legendTop: MARGIN, legend, title: '' };
-    const scene = this.labelsScene(sheet, store.L, store.H, thumbs === undefined);
+    const sheet: Sheet = { width: width - 14, height, theme, colors: this.ctx.headColors(), layout, legendTop: MARGIN, legend, title: '' };
+    const scene = this.labelsScene(sheet, store.L, store.H, thumbs === undefined, true);
     drawScene(g, scene, this.ctx.fonts(), true);
     this.canvas.setAttribute('aria-label', `Model view: ${store.L} layers by ${store.H} heads of attention thumbnails. ${legend.join(' ')} ` +
       'Click one to open its heatmap; arrow keys move between thumbnails and read their statistics, Enter opens one.');
@@ -422,12 +423,15 @@ export class ModelView implements PanelView {
     const theme = exportTheme(this.ctx.theme(), opts.background);
     const { L, H } = store;
     const gap = 6;
-    const width = Math.max(480, 2 * EXPORT_MARGIN + LABEL_W + H * EXPORT_CELL + (H - 1) * gap);
+    // Whole pixels per thumbnail cell: no seams between the rows of rects.
+    const S = store.thumbnails.size;
+    const cell = S * Math.max(1, Math.round(EXPORT_CELL / S));
+    const width = Math.max(480, 2 * EXPORT_MARGIN + LABEL_W + H * cell + (H - 1) * gap);
     const legend = this.legendText(store.thumbnails).map((t) => t.replace(' (hover for it)', ''));
     const top = EXPORT_MARGIN + this.legendHeight(theme, legend, width, opts.title, true) + 4;
-    const usedW = LABEL_W + H * EXPORT_CELL + (H - 1) * gap;
-    const layout: Layout = { cell: EXPORT_CELL, gap, x0: Math.floor((width - usedW) / 2) + LABEL_W, y0: top + HEADER_H };
-    const height = layout.y0 + L * (EXPORT_CELL + gap) - gap + EXPORT_MARGIN;
+    const usedW = LABEL_W + H * cell + (H - 1) * gap;
+    const layout: Layout = { cell, gap, x0: Math.floor((width - usedW) / 2) + LABEL_W, y0: top + HEADER_H };
+    const height = layout.y0 + L * (cell + gap) - gap + EXPORT_MARGIN;
     const colors = headColors(H, isDarkTheme(theme));
     return { sheet: { width, height, theme, colors, layout, legendTop: EXPORT_MARGIN, legend, title: opts.title }, thumbs: store.thumbnails };
   }
