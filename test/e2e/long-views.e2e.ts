@@ -53,8 +53,9 @@ describe('Long inputs in a narrow panel (T≈1000, ~320 px)', () => {
     await writeCheckpoint(MODEL_DIR, GPT2_SMALL_SHAPE);
     server = await CodeServer.start({
       vsix: [VSIX],
-      files: { 'long.txt': TEXT },
-      settings: { 'attentionInspector.modelPath': MODEL_DIR, 'attentionInspector.maxTokens': 1024 },
+      // modelPath is machine-overridable: code-server (a remote window) ignores it in user settings, not in the workspace.
+      files: { 'long.txt': TEXT, '.vscode/settings.json': JSON.stringify({ 'attentionInspector.modelPath': MODEL_DIR }) },
+      settings: { 'attentionInspector.maxTokens': 1024, 'attentionInspector.hubEndpoint': 'http://127.0.0.1:9' },
     });
     // Two editor groups side by side in a 700 px window without the side bar: the panel gets ~320 px.
     wb = await Workbench.open(server, { width: 700, height: 950 });
@@ -89,8 +90,9 @@ describe('Long inputs in a narrow panel (T≈1000, ~320 px)', () => {
     await panel.locator('.head-scroll').evaluate((e) => { e.scrollTop = 26 + 6 + 600 * 20; });
     const d = await waitFor(async () => {
       const data = await headData();
-      return Number(data.rows?.split('-')[0]) >= 590 ? data : undefined;
-    }, 15_000, async () => `The head view did not scroll to row 600: ${JSON.stringify(await headData())}`);
+      // Markers are drawn once the layer's attention has arrived (45 MB of f32 at T≈1000).
+      return Number(data.rows?.split('-')[0]) >= 590 && Number(data.markers) > 0 ? data : undefined;
+    }, 60_000, async () => `The head view did not scroll to row 600: ${JSON.stringify(await headData())}`);
     const canvasW = await panel.locator('canvas.head-canvas').evaluate((c) => (c as HTMLCanvasElement).clientWidth);
     assert.ok(Number(d.keyX) + Number(d.colW) <= canvasW, `the key column fits (${d.keyX} + ${d.colW} ≤ ${canvasW})`);
     assert.ok(Number(d.colW) >= 44, `token columns stay usable (${d.colW} px)`);
@@ -126,7 +128,7 @@ describe('Long inputs in a narrow panel (T≈1000, ~320 px)', () => {
     await wb.screenshot('long-export-dialog-320');
     const target = join(server.workspace, 'long-head.png');
     await dialog.locator('button.export-ok').click();
-    await wb.answerFileDialog(target, 120_000);
+    await wb.answerFileDialog(target, 180_000);
     await waitFor(() => existsSync(target) && readFileSync(target).length > 1000, 60_000, () => `${target} was not written`);
     assert.deepEqual(pngSize(target), { width: Number(m[1]), height: Number(m[2]) });
     await wb.waitForNotification(/Exported \(saved at 1\.\d+× instead of 2×.*long-head\.png/, 15_000);

@@ -330,15 +330,11 @@ export class PanelApp implements PanelContext {
   private runExport(format: ExportFormat, opts: ExportOptions): void {
     this.header.setProgress(`Exporting ${this.activeView().label} as ${format.toUpperCase()}…`);
     afterPaint(() => {
-      try {
-        this.exportNow(format, opts);
-      } finally {
-        this.header.setProgress(null);
-      }
+      void this.exportNow(format, opts).finally(() => this.header.setProgress(null));
     });
   }
 
-  private exportNow(format: ExportFormat, opts: ExportOptions): void {
+  private async exportNow(format: ExportFormat, opts: ExportOptions): Promise<void> {
     const view = this.activeView();
     try {
       if (!this.current) throw new Error('Nothing to export yet: no analysis has been received');
@@ -347,7 +343,8 @@ export class PanelApp implements PanelContext {
         throw new Error(`Export range #${r.start}–#${r.end - 1} is outside the ${this.current.T} tokens`);
       }
       const size = view.exportSize?.(opts);
-      const data = format === 'png' ? view.exportPng(opts) : view.exportSvg(opts);
+      const data = format === 'svg' ? view.exportSvg(opts)
+        : view.exportPngAsync ? await view.exportPngAsync(opts) : view.exportPng(opts);
       const msg: FromPanelExport = { type: 'export', format, view: view.id, data };
       if (size) {
         const { scale, note } = format === 'png' ? pngScaleNote(size, opts.scale) : { scale: 1, note: null };

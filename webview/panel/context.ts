@@ -53,6 +53,8 @@ export interface PanelView {
   exportPng(opts: ExportOptions): string;
   /** The same picture as an SVG document. */
   exportSvg(opts: ExportOptions): string;
+  /** Optional: exportPng encoded off the main thread (used when present; for exports of many megapixels). */
+  exportPngAsync?(opts: ExportOptions): Promise<string>;
   /** Size in CSS px of the whole export for these options (the dialog shows it and warns when the PNG scale must drop). */
   exportSize?(opts: ExportOptions): { width: number; height: number };
   /**

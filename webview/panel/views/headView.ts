@@ -8,7 +8,7 @@ import { labelToken, topKeys, type LayerData } from '../data';
 import { el, fillRemainingHeight, interactiveCanvas, type PanelContext, type PanelView, type ExportOptions } from '../context';
 import { fitCanvas, fitText } from '../canvas';
 import { exportTheme, headColors, isDarkTheme, type Theme } from '../colors';
-import { drawScene, Scene, sceneToPng, sceneToSvg } from '../scene';
+import { drawScene, Scene, sceneToPng, sceneToPngAsync, sceneToSvg } from '../scene';
 
 const ROW_H = 20;
 const HEADER_H = 26;
@@ -678,6 +678,10 @@ export class HeadView implements PanelView {
 
   exportPng(opts: ExportOptions): string {
     return sceneToPng(this.exportScene(opts), this.ctx.fonts(), opts.scale);
+  }
+
+  exportPngAsync(opts: ExportOptions): Promise<string> {
+    return sceneToPngAsync(this.exportScene(opts), this.ctx.fonts(), opts.scale);
   }
 
   exportSvg(opts: ExportOptions): string {

@@ -7,7 +7,7 @@ import { fitCanvas, fitText, imageCanvas } from '../canvas';
 import { cssColorToRgb, exportTheme, headColors, isDarkTheme, weightHex, WEIGHT_LUT, weightIndex, type Theme } from '../colors';
 import { makeSelect, type SelectControl } from '../controls';
 import { addMatrixToScene } from '../heatmapImage';
-import { drawScene, Scene, sceneToPng, sceneToSvg } from '../scene';
+import { drawScene, Scene, sceneToPng, sceneToPngAsync, sceneToSvg } from '../scene';
 import type { Thumbnails } from '../data';
 
 const LABEL_W = 40;
@@ -461,6 +461,10 @@ export class ModelView implements PanelView {
 
   exportPng(opts: ExportOptions): string {
     return sceneToPng(this.exportScene(opts), this.ctx.fonts(), opts.scale);
+  }
+
+  exportPngAsync(opts: ExportOptions): Promise<string> {
+    return sceneToPngAsync(this.exportScene(opts), this.ctx.fonts(), opts.scale);
   }
 
   exportSvg(opts: ExportOptions): string {
