@@ -390,35 +390,48 @@ export class HeadView implements PanelView {
     if (!focus || heads.length === 0) return;
     const { x0, colW, gap } = f.layout;
     const size = f.theme.fontSize - 2;
-    const note = (x: number, y: number, maxW: number, text: string): void => {
+    /**
+     * A note on a background: the first of `texts` (longest first) that fits `maxW`, else the last one cut
+     * with an ellipsis. `right` = right-aligned at x (it then reaches left into the gap). The full text goes
+     * to the status line.
+     */
+    const note = (x: number, y: number, maxW: number, texts: string[], right = false): void => {
       const c = this.measureCtx(f.theme);
       c.font = `${size}px ${this.ctx.fonts().ui}`;
-      const shown = fitTextTo(c, text, maxW - 8);
+      const fits = texts.find((t) => c.measureText(t).width + 8 <= maxW);
+      const shown = fits ?? fitTextTo(c, texts[texts.length - 1], maxW - 8);
       const w = Math.min(maxW, c.measureText(shown).width + 8);
-      this.drawn.notes.push(text);
-      scene.add({ kind: 'rect', x, y: y - 8, w, h: 16, fill: f.theme.background, alpha: 0.92 });
-      scene.add({ kind: 'text', x: x + 4, y, text: shown, color: f.theme.foreground, size, align: 'left' });
+      const left = right ? x - w : x;
+      this.drawn.notes.push(texts[0]);
+      scene.add({ kind: 'rect', x: left, y: y - 8, w, h: 16, fill: f.theme.background, alpha: 0.92 });
+      scene.add({ kind: 'text', x: left + 4, y, text: shown, color: f.theme.foreground, size, align: 'left' });
     };
     const topY = f.rowsTop + 9, bottomY = f.rowsBottom - 9;
     const keyX = x0 + colW + gap, qX = Math.max(0, x0 - 4);
     const keyW = f.width - keyX - 2, qW = colW + gap / 2;
+    // Notes at the key column's top reach left into the gap (right-aligned to the column's end).
+    const keyRight = Math.min(f.width - 2, keyX + colW), keyRightW = colW + gap - MARK_W - 4;
     const i = focus.index;
     if (focus.side === 'query') {
-      if (i > f.last) note(qX, bottomY, qW, `▼ query #${i} is below`);
-      else if (i < f.first) note(qX, topY, qW, `▲ query #${i} is above`);
+      if (i > f.last) note(qX, bottomY, qW, [`▼ query #${i} is below`, `▼ #${i} below`]);
+      else if (i < f.first) note(qX, topY, qW, [`▲ query #${i} is above`, `▲ #${i} above`]);
       let off = 0;
       for (const h of heads) for (let k = 0; k < Math.min(f.first, i + 1); k++) off += layer.weight(h, i, k);
       off /= heads.length;
       const n = Math.min(f.first, i + 1);
-      if (n > 0 && off >= 0.005) note(keyX, topY, keyW, `▲ ${off.toFixed(2)} of the weight on ${n} key${n === 1 ? '' : 's'} above`);
+      const keys = `key${n === 1 ? '' : 's'}`;
+      if (n > 0 && off >= 0.005) {
+        note(keyRight, topY, keyRightW, [`▲ ${off.toFixed(2)} of the weight on ${n} ${keys} above`, `▲ ${off.toFixed(2)} on ${n} ${keys} above`, `▲ ${off.toFixed(2)} above`], true);
+      }
     } else {
-      if (i > f.last) note(keyX, bottomY, keyW, `▼ key #${i} is below`);
-      else if (i < f.first) note(keyX, topY, keyW, `▲ key #${i} is above`);
+      if (i > f.last) note(keyX, bottomY, keyW, [`▼ key #${i} is below`, `▼ #${i} below`]);
+      else if (i < f.first) note(keyX, topY, keyW, [`▲ key #${i} is above`, `▲ #${i} above`]);
       const from = Math.max(i, f.last + 1), n = layer.length - from;
       if (n > 0) {
         let sum = 0;
         for (const h of heads) for (let q = from; q < layer.length; q++) sum += layer.weight(h, q, i);
-        note(qX, bottomY, qW, `▼ ${n} more quer${n === 1 ? 'y' : 'ies'} below, mean ${(sum / (n * heads.length)).toFixed(2)}`);
+        const mean = (sum / (n * heads.length)).toFixed(2);
+        note(qX, bottomY, qW, [`▼ ${n} more quer${n === 1 ? 'y' : 'ies'} below, mean ${mean}`, `▼ ${n} below, mean ${mean}`, `▼ ${n} below`]);
       }
     }
   }
