@@ -73,6 +73,7 @@ export class ExportDialog {
     this.heading = el('h2', 'export-heading', 'Export');
     this.heading.id = 'export-dialog-heading';
     this.rangeField = this.range.element;
+    this.rangeField.classList.add('export-range');
     this.from = el('input', 'export-number');
     this.to = el('input', 'export-number');
     for (const [input, label] of [[this.from, 'First token'], [this.to, 'Last token']] as const) {
