@@ -33,7 +33,7 @@ function bucketAlpha(b: number): number {
   return Math.min(1, 0.06 + mid);
 }
 /** Exports draw more lines before dropping the faintest (a file, not a frame). */
-const EXPORT_MAX_LINES = 60000;
+const EXPORT_MAX_LINES = 20000;
 /** Strip at the start of the gap for the off-range marker (▲ + bar) of each query. */
 const MARK_W = 34;
 /** The narrowest gap between the columns (narrow panels shrink the columns first, down to this). */
