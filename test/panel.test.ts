@@ -7,6 +7,8 @@ import type { Page } from 'playwright-core';
 import type { FromPanelMessage } from '../src/protocol';
 import { contentSecurityPolicy, renderWebviewHtml } from '../src/extension/webviewHtml';
 import { headColors, hexToRgb } from '../webview/panel/colors';
+import { isFromPanelMessage } from '../src/protocol';
+import { pngScaleNote } from '../webview/panel/exportDialog';
 import { buildForHarness, startHarnessServer, type HarnessServer } from './webview/server';
 import { launchChromium, openHarness, type Browser } from './webview/browser';
 
@@ -40,6 +42,19 @@ test('head colours: 25 heads (gpt2-xl) get 25 clearly different colours in both 
       }
     }
   }
+});
+
+test('export messages: note and pixel size are validated; the PNG scale drops only past the canvas limit', () => {
+  assert.ok(isFromPanelMessage({ type: 'export', format: 'png', view: 'head', data: 'data:', note: 'saved at 1.5×', width: 800, height: 32767 }));
+  assert.ok(isFromPanelMessage({ type: 'export', format: 'svg', view: 'model', data: '<svg/>' }));
+  assert.equal(isFromPanelMessage({ type: 'export', format: 'png', view: 'head', data: '', note: 3 }), false);
+  assert.equal(isFromPanelMessage({ type: 'export', format: 'png', view: 'head', data: '', width: -1 }), false);
+  assert.equal(isFromPanelMessage({ type: 'export', format: 'png', view: 'head', data: '', height: 1.5 }), false);
+  assert.deepEqual(pngScaleNote({ width: 500, height: 16000 }, 2), { scale: 2, note: null });
+  const tall = pngScaleNote({ width: 500, height: 20000 }, 2);
+  assert.ok(Math.abs(tall.scale - 32767 / 20000) < 1e-9);
+  assert.equal(tall.note, 'saved at 1.63× instead of 2× (the browser\'s canvas limit is 32,767 px per side)');
+  assert.equal(pngScaleNote({ width: 500, height: 20000 }, 1).note, null);
 });
 
 let server: HarnessServer | undefined;
