@@ -33,19 +33,34 @@ export interface AnalysisSummary {
   flow: ArrayBuffer;
 }
 
+/** Export settings a `requestExport` may carry (the export dialog's fields). */
+export interface ExportRequestOptions {
+  background?: 'theme' | 'white';
+  scale?: number;
+  title?: string;
+  range?: { start: number; end: number };
+}
+
 export type ToPanelMessage =
   | { type: 'analysis'; summary: AnalysisSummary }
   /** One layer, all heads: [H, T, T] row-major. u8 = round(p * 255). */
   | { type: 'layer'; analysisId: number; layer: number; encoding: AttentionEncoding; data: ArrayBuffer }
-  /** Model-view thumbnails: [L, H, S, S] u8 mean-pooled attention, S = min(T, size). */
+  /**
+   * Model-view thumbnails: [L, H, S, S] u8 mean-pooled attention, S = min(T, size), sqrt-encoded:
+   * byte = round(255 · sqrt(mean)), so mean = (byte / 255)². The bytes are absolute (not per-thumbnail
+   * normalized): the panel derives each thumbnail's maximum, and the shared maximum, from them.
+   */
   | { type: 'thumbnails'; analysisId: number; size: number; data: ArrayBuffer }
   | { type: 'progress'; message: string }
   | { type: 'stale'; analysisId: number }
   | { type: 'error'; message: string }
   /** The host asks the panel to select a query token (follow-cursor in the editor). */
   | { type: 'selectQuery'; analysisId: number; query: number }
-  /** The host asks the panel to render an export (command palette). */
-  | { type: 'requestExport'; format: 'png' | 'svg' }
+  /**
+   * The host asks the panel to export the active view (command palette): the panel opens its export
+   * dialog with this format chosen. With `options` it exports at once with them (no dialog).
+   */
+  | { type: 'requestExport'; format: 'png' | 'svg'; options?: ExportRequestOptions }
   /** Open the heatmap of one layer and head (from the Layer Profile view's head table). */
   | { type: 'openHead'; layer: number; head: number };
 
@@ -55,8 +70,11 @@ export type FromPanelMessage =
   | { type: 'requestThumbnails'; analysisId: number; size: number }
   /** Paint the keys this query attends to in the editor; head null = mean over heads; query null = clear. */
   | { type: 'queryChanged'; analysisId: number; query: number | null; layer: number; head: number | null }
-  /** Save an export. PNG as a base64 data URL, SVG as text. */
-  | { type: 'export'; format: 'png' | 'svg'; view: string; data: string }
+  /**
+   * Save an export. PNG as a base64 data URL, SVG as text. `note` says what the user should know about
+   * the file (e.g. the scale was lowered to fit the canvas limits); `width`/`height` = its pixel size.
+   */
+  | { type: 'export'; format: 'png' | 'svg'; view: string; data: string; note?: string; width?: number; height?: number }
   | { type: 'exportJson' }
   | { type: 'followCursor'; enabled: boolean }
   | { type: 'log'; level: 'info' | 'error'; message: string };
@@ -77,7 +95,9 @@ export function isFromPanelMessage(m: unknown): m is FromPanelMessage {
     case 'queryChanged':
       return int(o.analysisId) && (o.query === null || int(o.query)) && int(o.layer) && (o.head === null || int(o.head));
     case 'export':
-      return (o.format === 'png' || o.format === 'svg') && typeof o.view === 'string' && typeof o.data === 'string';
+      return (o.format === 'png' || o.format === 'svg') && typeof o.view === 'string' && typeof o.data === 'string'
+        && (o.note === undefined || typeof o.note === 'string')
+        && (o.width === undefined || int(o.width)) && (o.height === undefined || int(o.height));
     case 'followCursor':
       return typeof o.enabled === 'boolean';
     case 'log':

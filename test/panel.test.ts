@@ -7,6 +7,8 @@ import type { Page } from 'playwright-core';
 import type { FromPanelMessage } from '../src/protocol';
 import { contentSecurityPolicy, renderWebviewHtml } from '../src/extension/webviewHtml';
 import { headColors, hexToRgb } from '../webview/panel/colors';
+import { isFromPanelMessage } from '../src/protocol';
+import { pngScaleNote } from '../webview/panel/exportDialog';
 import { buildForHarness, startHarnessServer, type HarnessServer } from './webview/server';
 import { launchChromium, openHarness, type Browser } from './webview/browser';
 import { AnalysisStore, describeChar, displayToken, tokenLabels } from '../webview/panel/data';
@@ -122,6 +124,19 @@ test('tokens export scene: every row of the range in blocks of at most 256 rows,
   assert.ok(scene.width > scene.height / 3, `a printable shape: ${scene.width}×${scene.height}`);
 });
 
+test('export messages: note and pixel size are validated; the PNG scale drops only past the canvas limit', () => {
+  assert.ok(isFromPanelMessage({ type: 'export', format: 'png', view: 'head', data: 'data:', note: 'saved at 1.5×', width: 800, height: 32767 }));
+  assert.ok(isFromPanelMessage({ type: 'export', format: 'svg', view: 'model', data: '<svg/>' }));
+  assert.equal(isFromPanelMessage({ type: 'export', format: 'png', view: 'head', data: '', note: 3 }), false);
+  assert.equal(isFromPanelMessage({ type: 'export', format: 'png', view: 'head', data: '', width: -1 }), false);
+  assert.equal(isFromPanelMessage({ type: 'export', format: 'png', view: 'head', data: '', height: 1.5 }), false);
+  assert.deepEqual(pngScaleNote({ width: 500, height: 16000 }, 2), { scale: 2, note: null });
+  const tall = pngScaleNote({ width: 500, height: 20000 }, 2);
+  assert.ok(Math.abs(tall.scale - 32767 / 20000) < 1e-9);
+  assert.equal(tall.note, 'saved at 1.63× instead of 2× (the browser\'s canvas limit is 32,767 px per side)');
+  assert.equal(pngScaleNote({ width: 500, height: 20000 }, 1).note, null);
+});
+
 let server: HarnessServer | undefined;
 let browser: Browser | undefined;
 
@@ -143,7 +158,12 @@ async function posted(page: Page): Promise<FromPanelMessage[]> {
 
 async function waitForPosted(page: Page, type: FromPanelMessage['type'], since = 0): Promise<FromPanelMessage> {
   await page.waitForFunction(([t, s]) => window.__harness.posted.slice(s as number).some((m) => m.type === t), [type, since] as const, { timeout: 15_000 });
-  return (await posted(page)).slice(since).find((m) => m.type === type)!;
+  // Only that message crosses back (exports are megabytes: never copy all posted messages).
+  return page.evaluate(([t, s]) => window.__harness.posted.slice(s as number).find((m) => m.type === t)!, [type, since] as const);
+}
+
+async function postedCount(page: Page): Promise<number> {
+  return page.evaluate(() => window.__harness.posted.length);
 }
 
 /** Pixels of a canvas (selector) in a region (fractions of its size) that differ from the editor background. */
@@ -183,6 +203,19 @@ async function setHeatmapShow(page: Page, value: 'single' | 'block' | 'layer'): 
     select.value = v;
     select.dispatchEvent(new Event('change'));
   }, value);
+}
+
+/** Export through the dialog (toolbar "Export…"): pick the format (and background), press Export. */
+async function dialogExport(page: Page, format: 'png' | 'svg', background: 'theme' | 'white' = 'theme'): Promise<FromPanelMessage> {
+  const since = await postedCount(page);
+  await page.click('vscode-button:has-text("Export…")');
+  await page.waitForSelector('dialog.export-dialog[open]');
+  await page.check(`dialog.export-dialog input[name="export-format"][value="${format}"]`);
+  await page.check(`dialog.export-dialog input[name="export-background"][value="${background}"]`);
+  await page.click('dialog.export-dialog button.export-ok');
+  const m = await waitForPosted(page, 'export', since);
+  assert.equal(await page.isVisible('dialog.export-dialog'), false, 'the dialog closes after exporting');
+  return m;
 }
 
 async function showTab(page: Page, id: string): Promise<void> {
@@ -228,15 +261,11 @@ test('panel in chromium: tokens, head view, model view, heatmaps, query selectio
   await page.click('.token-strip .token >> nth=7');
   assert.deepEqual(await waitForPosted(page, 'queryChanged', since), { type: 'queryChanged', analysisId: 1, query: 7, layer: 0, head: 2 });
 
-  // Exports of the head view: PNG data URL and an SVG document with lines.
-  since = (await posted(page)).length;
-  await page.click('vscode-button:has-text("PNG")');
-  const png = await waitForPosted(page, 'export', since);
+  // Exports of the head view (through the export dialog): PNG data URL and an SVG document with lines.
+  const png = await dialogExport(page, 'png');
   assert.ok(png.type === 'export' && png.format === 'png' && png.view === 'head');
   assert.match(png.data, /^data:image\/png;base64,[A-Za-z0-9+/]{500,}/);
-  since = (await posted(page)).length;
-  await page.click('vscode-button:has-text("SVG")');
-  const svg = await waitForPosted(page, 'export', since);
+  const svg = await dialogExport(page, 'svg');
   assert.ok(svg.type === 'export' && svg.format === 'svg');
   assert.match(svg.data, /<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   assert.match(svg.data, /<path d="M/);
@@ -251,17 +280,20 @@ test('panel in chromium: tokens, head view, model view, heatmaps, query selectio
 
   // Clicking a thumbnail opens the heatmap of that layer and head.
   const m = (await (await page.$('.model-canvas'))!.boundingBox())!;
-  await page.mouse.click(m.x + m.width / 2, m.y + 60);
+  const grid = (await page.$eval('.model-canvas', (c) => (c as HTMLCanvasElement).dataset.grid ?? '')).split(',').map(Number);
+  await page.mouse.click(m.x + grid[0] + grid[2] / 2, m.y + grid[1] + grid[2] / 2);
   await page.waitForFunction(() => (window.__harness.state as { tab?: string }).tab === 'heatmap');
 
   // Heatmaps: one head, then the grid (by block) and by layer; all non-blank.
   await expectInk(page, '.heatmap-canvas', 5000, 'heatmap draws');
-  since = (await posted(page)).length;
-  await page.click('vscode-button:has-text("PNG")');
-  const heatPng = await waitForPosted(page, 'export', since);
+  const heatPng = await dialogExport(page, 'png');
   assert.ok(heatPng.type === 'export' && heatPng.view === 'heatmap' && heatPng.data.startsWith('data:image/png;base64,'));
   since = (await posted(page)).length;
+  // The palette command opens the dialog with its format chosen.
   await page.evaluate(() => window.__harness.send({ type: 'requestExport', format: 'svg' }));
+  await page.waitForSelector('dialog.export-dialog[open]');
+  assert.equal(await page.isChecked('dialog.export-dialog input[name="export-format"][value="svg"]'), true);
+  await page.click('dialog.export-dialog button.export-ok');
   const heatSvg = await waitForPosted(page, 'export', since);
   assert.ok(heatSvg.type === 'export' && heatSvg.view === 'heatmap');
   assert.match(heatSvg.data, /<svg[^>]*>/);
@@ -291,9 +323,7 @@ test('panel in chromium: tokens, head view, model view, heatmaps, query selectio
   // Flow view renders, and exports as SVG polylines.
   await showTab(page, 'flow');
   await expectInk(page, '.flow-canvas', 2000, 'flow chart draws');
-  since = (await posted(page)).length;
-  await page.click('vscode-button:has-text("SVG")');
-  const flowSvg = await waitForPosted(page, 'export', since);
+  const flowSvg = await dialogExport(page, 'svg');
   assert.ok(flowSvg.type === 'export' && /<polyline/.test(flowSvg.data));
 
   // Host messages: selectQuery, stale, error, progress, truncation; follow cursor and JSON export.
@@ -325,6 +355,193 @@ test('panel in chromium: tokens, head view, model view, heatmaps, query selectio
 
   assert.deepEqual(errors, [], 'no page errors or CSP violations');
   await page.close();
+});
+
+/** Ink pixels (differing from the editor background) of a canvas inside a CSS-pixel rectangle. */
+async function inkInRect(page: Page, selector: string, x: number, y: number, w: number, h: number): Promise<number> {
+  return page.evaluate(([sel, rx, ry, rw, rh]) => {
+    const canvas = document.querySelector(sel as string) as HTMLCanvasElement;
+    const dpr = canvas.width / canvas.clientWidth;
+    const d = canvas.getContext('2d')!.getImageData(Math.round((rx as number) * dpr), Math.round((ry as number) * dpr), Math.max(1, Math.round((rw as number) * dpr)), Math.max(1, Math.round((rh as number) * dpr))).data;
+    const n = Number.parseInt(getComputedStyle(document.documentElement).getPropertyValue('--vscode-editor-background').trim().slice(1), 16);
+    let ink = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - ((n >> 16) & 255)) + Math.abs(d[i + 1] - ((n >> 8) & 255)) + Math.abs(d[i + 2] - (n & 255)) > 30) ink++;
+    return ink;
+  }, [selector, x, y, w, h] as const);
+}
+
+async function headData(page: Page): Promise<Record<string, string>> {
+  return page.$eval('.head-canvas', (c) => ({ ...(c as HTMLCanvasElement).dataset }) as Record<string, string>);
+}
+
+/** Export without the dialog (requestExport with options) and wait for the file. */
+async function exportNow(page: Page, format: 'png' | 'svg', options: Record<string, unknown>): Promise<Extract<FromPanelMessage, { type: 'export' }>> {
+  const since = await postedCount(page);
+  await page.evaluate(([f, o]) => window.__harness.send({ type: 'requestExport', format: f as 'png' | 'svg', options: o as never }), [format, options] as const);
+  const m = await waitForPosted(page, 'export', since);
+  assert.ok(m.type === 'export');
+  return m;
+}
+
+/** Natural size and the top-left pixel of a PNG data URL (decoded by the browser). */
+async function pngInfo(page: Page, dataUrl: string): Promise<{ width: number; height: number; corner: number[] }> {
+  return page.evaluate(async (url) => {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = 4; c.height = 4;
+    const g = c.getContext('2d')!;
+    g.drawImage(img, 0, 0);
+    return { width: img.naturalWidth, height: img.naturalHeight, corner: Array.from(g.getImageData(1, 1, 1, 1).data) };
+  }, dataUrl);
+}
+
+test('head view at T=400: lines stay between visible rows, off-screen weight markers, per-head colour blocks, 320 px', async () => {
+  const { page, errors } = await openHarness(browser!, server!.url, { T: 400, L: 2, H: 4, theme: 'dark', tab: 'head' });
+  await page.waitForFunction(() => performance.getEntriesByName('attention-panel:head:firstPaint').length > 0, undefined, { timeout: 15_000 });
+  // Scroll to row 300: the keys most queries attend to (the first tokens) are far above.
+  await page.$eval('.head-scroll', (e) => { e.scrollTop = 26 + 6 + 300 * 20; });
+  await page.waitForFunction(() => Number((document.querySelector('.head-canvas') as HTMLCanvasElement).dataset.rows?.split('-')[0]) >= 299);
+  const d = await headData(page);
+  assert.ok(Number(d.markers) > 10, `queries get an off-screen weight marker (${d.markers})`);
+  const rowsTop = 26 + 20;
+  assert.ok(await inkInRect(page, '.head-canvas', Number(d.markX), rowsTop, 30, 400) > 300, 'the markers are drawn next to the queries');
+  assert.match(await page.textContent('.head-hint') ?? '', /▲ bar: weight on keys scrolled out above/);
+
+  // The same window as an SVG export of rows 300..339: every line ends on a row of the range.
+  const svg = await exportNow(page, 'svg', { range: { start: 300, end: 340 }, title: 'synthetic test-small' });
+  const ys: number[] = [];
+  for (const m of svg.data.matchAll(/<path d="([^"]+)" stroke="(#[0-9a-f]{6})"/g)) {
+    for (const seg of m[1].matchAll(/[ML]([\d.]+) ([\d.]+)/g)) ys.push(Number(seg[2]));
+  }
+  assert.ok(ys.length > 100, `lines are exported (${ys.length} endpoints)`);
+  const tokenYs = [...svg.data.matchAll(/<text x="[\d.]+" y="([\d.]+)"[^>]*font-size="13"[^>]*>/g)].map((m) => Number(m[1]));
+  const lo = Math.min(...tokenYs), hi = Math.max(...tokenYs);
+  assert.ok(ys.every((y) => y >= lo - 0.5 && y <= hi + 0.5), `line ends lie between the first and last row (${lo}..${hi}); got ${Math.min(...ys)}..${Math.max(...ys)}`);
+  assert.ok((svg.data.match(/<polygon/g) ?? []).length >= 20, 'off-range markers (▲) in the export');
+  assert.match(svg.data, /weight on keys before #300/, 'the legend explains the markers');
+
+  // A focused query: an edge note says how much weight goes to keys above; each key shows every head's block.
+  await page.evaluate(() => window.__harness.send({ type: 'selectQuery', analysisId: 1, query: 350 }));
+  await page.waitForFunction(() => /▲ 0\.\d\d of the weight on \d+ keys above/.test(document.querySelector('.head-hint')?.textContent ?? ''));
+  const focused = await headData(page);
+  assert.ok(focused.blockHeads.split(',').length >= 2, `several heads show colour blocks on the keys (${focused.blockHeads})`);
+  const keyX = Number(focused.keyX), colW = Number(focused.colW);
+  const box = (await (await page.$('.head-canvas'))!.boundingBox())!;
+  const withBlocks = await inkInRect(page, '.head-canvas', keyX, rowsTop, colW, box.height - rowsTop);
+  // Clearing the query removes the blocks.
+  await page.focus('.head-canvas');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => (document.querySelector('.head-canvas') as HTMLCanvasElement).dataset.blockHeads === '');
+  const without = await inkInRect(page, '.head-canvas', keyX, rowsTop, colW, box.height - rowsTop);
+  assert.ok(withBlocks > without + 200, `colour blocks add ink to the key column (${withBlocks} vs ${without})`);
+
+  // 320 px: both columns fit; labels are cut with an ellipsis rather than clipped at the edge.
+  await page.setViewportSize({ width: 320, height: 800 });
+  await page.waitForFunction(() => {
+    const c = document.querySelector('.head-canvas') as HTMLCanvasElement;
+    return c.clientWidth <= 320 && Number(c.dataset.keyX) + Number(c.dataset.colW) <= c.clientWidth;
+  });
+  const narrow = await headData(page);
+  assert.ok(Number(narrow.colW) >= 44, `columns stay usable (${narrow.colW} px)`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('model view at T=200: legend names the scale; shared vs per-thumbnail scale changes the pixels', async () => {
+  const { page, errors } = await openHarness(browser!, server!.url, { T: 200, L: 3, H: 4, theme: 'dark', tab: 'model' });
+  await page.waitForFunction(() => performance.getEntriesByName('attention-panel:model:firstPaint').length > 0, undefined, { timeout: 15_000 });
+  await expectInk(page, '.model-canvas', 5000, 'thumbnails drawn');
+  const hash = () => page.$eval('.model-canvas', (c) => {
+    const d = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
+    let h = 0, sum = 0;
+    for (let i = 0; i < d.length; i += 4) { h = (h * 31 + d[i] + d[i + 1] * 7 + d[i + 2] * 13) | 0; sum += d[i] + d[i + 1] + d[i + 2]; }
+    return { h, sum };
+  });
+  assert.match(await page.getAttribute('.model-canvas', 'aria-label') ?? '', /Per-thumbnail scale: each thumbnail from 0 to its own maximum/);
+  const each = await hash();
+  await page.evaluate(() => {
+    const sel = document.querySelector('.thumb-scale vscode-single-select') as HTMLElement & { value: string };
+    sel.value = 'shared';
+    sel.dispatchEvent(new Event('change'));
+  });
+  await page.waitForFunction(() => /Shared scale: one maximum \(0\.\d{3}\) for all thumbnails/.test(document.querySelector('.model-canvas')?.getAttribute('aria-label') ?? ''));
+  await page.waitForTimeout(100);
+  const shared = await hash();
+  assert.notEqual(shared.h, each.h, 'the pixels change');
+  assert.ok(shared.sum < each.sum, 'one shared maximum makes the thumbnails with smaller maxima darker');
+  assert.equal((await page.evaluate(() => window.__harness.state as { thumbScale?: string })).thumbScale, 'shared', 'persisted');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('exports: the whole view at the chosen scale, white background, title and legend; the dialog warns when the scale must drop (T=1024)', async () => {
+  const Tx = 120;
+  const { page, errors } = await openHarness(browser!, server!.url, { T: Tx, L: 2, H: 3, theme: 'dark', tab: 'head' });
+  await page.waitForFunction(() => performance.getEntriesByName('attention-panel:head:firstPaint').length > 0, undefined, { timeout: 15_000 });
+  // A focused query keeps the picture simple (PNG encoding time grows with its detail).
+  await page.evaluate(() => window.__harness.send({ type: 'selectQuery', analysisId: 1, query: 100 }));
+  await page.waitForFunction(() => (window.__harness.state as { query?: number }).query === 100);
+  // Head view PNG at 2×: all 120 rows (the viewport shows ~35), size = whole view × 2, white background.
+  const png = await exportNow(page, 'png', { scale: 2, background: 'white', title: 'synthetic test-small · head' });
+  const info = await pngInfo(page, png.data);
+  assert.deepEqual([info.width, info.height], [png.width, png.height], 'the reported size is the file\'s');
+  assert.ok(info.height >= Tx * 20 * 2, `all rows at 2× (${info.height} px tall)`);
+  assert.equal(info.width % 2, 0);
+  assert.deepEqual(info.corner.slice(0, 3), [255, 255, 255], 'white background');
+  const pngTheme = await exportNow(page, 'png', { scale: 1 });
+  const t1 = await pngInfo(page, pngTheme.data);
+  assert.equal(t1.width * 2, info.width, '1× is half as wide');
+  assert.deepEqual(t1.corner.slice(0, 3), [0x1f, 0x1f, 0x1f], 'theme background (Dark Modern editor)');
+  // SVG: title, legend (one entry per visible head, how to read the lines) and every token of both columns.
+  const svg = await exportNow(page, 'svg', { background: 'white', title: 'synthetic test-small · head' });
+  assert.match(svg.data, />synthetic test-small · head</);
+  for (const h of [0, 1, 2]) assert.match(svg.data, new RegExp(`>H${h}<`), `legend entry for head ${h}`);
+  assert.match(svg.data, />Layer 0: lines from query #100 /, "the legend says what the lines show");
+  assert.match(svg.data, /opacity ∝/);
+  assert.equal((svg.data.match(/font-size="13"/g) ?? []).length, 2 * Tx, 'both columns list every token');
+  const part = await exportNow(page, 'svg', { range: { start: 10, end: 20 } });
+  assert.equal((part.data.match(/font-size="13"/g) ?? []).length, 2 * 10, 'a range exports just its rows');
+
+  // Model view: all layers × heads with the legend.
+  await showTab(page, 'model');
+  await expectInk(page, '.model-canvas', 3000, 'model view drawn');
+  const mp = await exportNow(page, 'png', { scale: 3, background: 'white' });
+  const mi = await pngInfo(page, mp.data);
+  assert.deepEqual([mi.width, mi.height], [mp.width, mp.height]);
+  assert.equal(mi.width % 3, 0);
+  assert.deepEqual(mi.corner.slice(0, 3), [255, 255, 255]);
+  const ms = await exportNow(page, 'svg', { title: 'synthetic test-small · model' });
+  for (const label of ['L0', 'L1', 'H0', 'H2', 'Per-thumbnail scale', 'synthetic test-small · model']) assert.ok(ms.data.includes(`>${label}`), `model SVG has "${label}"`);
+  assert.deepEqual(errors, []);
+  await page.close();
+
+  // T=1024: 2× would exceed the canvas limit; the dialog says so, and the file says at which scale it was saved.
+  const long = await openHarness(browser!, server!.url, { T: 1024, L: 1, H: 2, theme: 'dark', tab: 'head' });
+  await long.page.waitForFunction(() => performance.getEntriesByName('attention-panel:head:firstPaint').length > 0, undefined, { timeout: 30_000 });
+  await long.page.evaluate(() => window.__harness.send({ type: 'selectQuery', analysisId: 1, query: 1000 }));
+  await long.page.click('vscode-button:has-text("Export…")');
+  await long.page.waitForSelector('dialog.export-dialog[open]');
+  assert.match(await long.page.textContent('.export-summary') ?? '', /PNG, \d+ × 32767 px \(all 1024 tokens\)/);
+  assert.match(await long.page.textContent('.export-warning') ?? '', /Too large for 2×: saved at 1\.\d+× instead of 2×/);
+  await long.page.check('input[name="export-scale"][value="1"]');
+  assert.equal(await long.page.textContent('.export-warning'), '', 'no warning at 1×');
+  await long.page.check('input[name="export-scale"][value="2"]');
+  await long.page.check('input[name="export-range"][value="range"]');
+  await long.page.fill('.export-number >> nth=0', '2000');
+  assert.match(await long.page.textContent('.export-warning') ?? '', /range must be/);
+  assert.equal(await long.page.isDisabled('button.export-ok'), true);
+  await long.page.fill('.export-number >> nth=0', '0');
+  await long.page.fill('.export-number >> nth=0', '900');
+  await long.page.fill('.export-number >> nth=1', '1023');
+  assert.match(await long.page.textContent('.export-summary') ?? '', /PNG, \d+ × \d+ px \(tokens #900–#1023\)/);
+  assert.equal(await long.page.textContent('.export-warning'), '', 'a range small enough needs no lower scale');
+  // (The file written at the lowered scale is checked end to end in test/e2e/long-views.e2e.ts.)
+  await long.page.click('button.export-cancel');
+  assert.equal(await long.page.isVisible('dialog.export-dialog'), false, 'Cancel closes the dialog');
+  assert.deepEqual(long.errors, []);
+  await long.page.close();
 });
 
 test('panel restores persisted state and survives a light theme switch', async () => {
@@ -383,7 +600,7 @@ async function pngDimensions(page: Page, dataUrl: string): Promise<{ width: numb
 
 async function exported(page: Page, format: 'png' | 'svg'): Promise<string> {
   const since = (await posted(page)).length;
-  await page.evaluate((f) => window.__harness.send({ type: 'requestExport', format: f }), format);
+  await page.evaluate((f) => window.__harness.send({ type: 'requestExport', format: f, options: {} }), format);
   const m = await waitForPosted(page, 'export', since);
   assert.ok(m.type === 'export' && m.view === 'heatmap', `export of the heatmap: ${JSON.stringify(m).slice(0, 200)}`);
   return m.data;
@@ -597,7 +814,7 @@ test('Flow at 320 px: title, round ticks, a legend that fits; exports carry the 
   assert.ok(legend[1] < legend[2], 'the legend sits above the plot');
   assert.match(await page.getAttribute('.flow-canvas', 'aria-label') ?? '', /^Self vs previous-token attention per layer/);
   const since = (await posted(page)).length;
-  await page.evaluate(() => window.__harness.send({ type: 'requestExport', format: 'svg' }));
+  await page.evaluate(() => window.__harness.send({ type: 'requestExport', format: 'svg', options: {} }));
   const m = await waitForPosted(page, 'export', since);
   assert.ok(m.type === 'export' && m.view === 'flow');
   assert.match(m.data, /width="900"/);
@@ -1117,7 +1334,7 @@ test('tokens export: the whole table (all rows, not the viewport) at 2×, with t
   await page.waitForSelector('.tokens-table tbody tr[data-index="0"]');
   assert.ok((await tableRows(page)).indices.length < N, 'the table on screen is virtualised');
   let since = (await posted(page)).length;
-  await page.evaluate(() => window.__harness.send({ type: 'requestExport', format: 'svg' }));
+  await page.evaluate(() => window.__harness.send({ type: 'requestExport', format: 'svg', options: {} }));
   const svg = await waitForPosted(page, 'export', since);
   assert.ok(svg.type === 'export' && svg.view === 'tokens');
   for (const i of [0, 150, N - 1]) assert.match(svg.data, new RegExp(`>${i}</text>`), `row ${i} is in the export`);
@@ -1126,7 +1343,7 @@ test('tokens export: the whole table (all rows, not the viewport) at 2×, with t
   assert.match(svg.data, new RegExp(`all ${N} tokens`));
   const svgW = Number(/<svg[^>]* width="(\d+(?:\.\d+)?)"/.exec(svg.data)![1]);
   since = (await posted(page)).length;
-  await page.evaluate(() => window.__harness.send({ type: 'requestExport', format: 'png' }));
+  await page.evaluate(() => window.__harness.send({ type: 'requestExport', format: 'png', options: {} }));
   const png = await waitForPosted(page, 'export', since);
   assert.ok(png.type === 'export');
   const b = Buffer.from(png.data.replace(/^data:image\/png;base64,/, ''), 'base64');

@@ -319,7 +319,7 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
         await this.paint(m.query, m.layer, m.head);
         return;
       case 'export':
-        await this.saveExport(m.format, m.view, m.data);
+        await this.saveExport(m.format, m.view, m.data, m.note);
         return;
       case 'exportJson':
         await this.exportJson();
@@ -446,20 +446,20 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
 
   // ---- Exports -----------------------------------------------------------------------------------------
 
-  /** Ask the panel to render an export; it answers with an `export` message. */
+  /** Ask the panel to export: it opens its export dialog, then answers with an `export` message. */
   requestExport(format: 'png' | 'svg'): void {
     if (!this.panel || !this.current) throw new UserError('Nothing to export: run "Show Attention" first.');
     this.panel.reveal();
     this.panel.post({ type: 'requestExport', format });
   }
 
-  private async saveExport(format: 'png' | 'svg', view: string, data: string): Promise<void> {
+  private async saveExport(format: 'png' | 'svg', view: string, data: string, note?: string): Promise<void> {
     const bytes = format === 'png' ? dataUrlToBytes(data, 'image/png') : data;
     const uri = await askSaveUri(exportFileName(view, format), format, this.current?.document.uri, `Export ${view} as ${format.toUpperCase()}`);
     if (!uri) return;
     await writeBytes(uri, bytes);
-    this.ctx.log.info(`Exported ${view} to ${uri.toString()}`);
-    void announceSaved(uri, 'Exported');
+    this.ctx.log.info(`Exported ${view} to ${uri.toString()}${note ? ` (${note})` : ''}`);
+    void announceSaved(uri, note ? `Exported (${note}):` : 'Exported');
   }
 
   /** Save the current analysis as JSON: a pick of forms with their sizes, then a cancellable streamed write. */

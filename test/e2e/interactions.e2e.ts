@@ -351,6 +351,8 @@ describe('Attention Inspector interactions in the VS Code workbench', () => {
   test('Export Attention View as SVG writes an SVG document', async () => {
     const target = join(server.workspace, 'head-view.svg');
     await wb.runCommand(CMD.exportSvg);
+    // The command opens the panel's export dialog with SVG chosen; Export then asks where to save.
+    await panel.locator('dialog.export-dialog[open] button.export-ok').click({ timeout: 15_000 });
     await wb.answerFileDialog(target);
     await waitFor(() => existsSync(target) && /<\/svg>\s*$/.test(readFileSync(target, 'utf8')), 20_000,
       async () => `${target} was not written; workspace: ${JSON.stringify(readdirSync(server.workspace))}; ${await onScreen()}\n${server.extensionHostLog().slice(-1500)}`);

@@ -160,6 +160,8 @@ describe('Attention Inspector in the VS Code workbench', () => {
   test('Export Attention View as PNG writes the image chosen in the save dialog', async () => {
     const target = join(server.workspace, 'head-view.png');
     await wb.runCommand(CMD.exportPng);
+    // The command opens the panel's export dialog with PNG chosen; Export then asks where to save.
+    await panel.locator('dialog.export-dialog[open] button.export-ok').click({ timeout: 15_000 });
     await wb.answerFileDialog(target);
     await waitFor(() => existsSync(target) && readFileSync(target).length > 100, 20_000, () => `${target} was not written`);
     const size = pngSize(target);

@@ -84,7 +84,7 @@ export function encodeLayer(values: Float32Array, encoding: AttentionEncoding): 
   return u8.buffer;
 }
 
-/** [L, H, S, S] u8 mean-pooled thumbnails, S = min(T, size), and [L, H, 2] flow, in one pass over all layers. */
+/** [L, H, S, S] sqrt-u8 mean-pooled thumbnails, S = min(T, size), and [L, H, 2] flow, in one pass over all layers. */
 export function syntheticThumbnailsAndFlow(shape: SyntheticShape, size: number): { size: number; thumbnails: Uint8Array; flow: Float32Array } {
   const { T, L, H } = shape;
   const S = Math.min(T, size);
@@ -107,7 +107,8 @@ export function syntheticThumbnailsAndFlow(shape: SyntheticShape, size: number):
         for (let k = 0; k <= q; k++) acc[bq + bin(k)] += row[k];
       }
       const base = (l * H + h) * S * S;
-      for (let i = 0; i < S * S; i++) thumbnails[base + i] = Math.round((acc[i] / count[i]) * 255);
+      // The host's sqrt-u8 encoding (src/engine/stats.ts thumbnails): byte = round(255 · sqrt(mean)).
+      for (let i = 0; i < S * S; i++) thumbnails[base + i] = Math.round(Math.sqrt(acc[i] / count[i]) * 255);
       flow[(l * H + h) * 2] = self / T;
       flow[(l * H + h) * 2 + 1] = T > 1 ? prev / (T - 1) : 0;
     }

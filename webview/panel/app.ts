@@ -1,9 +1,10 @@
 // The panel application: owns the state, the analysis store and the views; handles host messages;
 // schedules rendering (one frame at a time, active view only); exports; theme and resize changes.
-import type { AttentionEncoding, ToPanelMessage } from '../../src/protocol';
+import type { AttentionEncoding, FromPanelMessage, ToPanelMessage } from '../../src/protocol';
 import { AnalysisStore } from './data';
 import { headColors, isDarkTheme, readTheme, type Theme } from './colors';
-import { Announcer, DEFAULT_EXPORT, el, Tooltip, type PanelContext, type PanelView } from './context';
+import { Announcer, DEFAULT_EXPORT, el, Tooltip, type ExportOptions, type PanelContext, type PanelView } from './context';
+import { ExportDialog, pngScaleNote, type ExportFormat } from './exportDialog';
 import { afterPaint } from './canvas';
 import { makeButton, makeSelect, type SelectControl } from './controls';
 import { Header } from './header';
@@ -23,6 +24,8 @@ import type { SceneFonts } from './scene';
  * `attention-panel:<tab>:open`, from selecting the tab to its first frame drawn with real data.
  */
 export const PERF_PREFIX = 'attention-panel';
+
+type FromPanelExport = Extract<FromPanelMessage, { type: 'export' }>;
 
 /** Which shared navigation controls each tab uses. */
 const NAV: Record<TabId, { layer: boolean; head: boolean }> = {
@@ -50,6 +53,7 @@ export class PanelApp implements PanelContext {
   /** "Loading layer N…" beside the layer controls while the layer on screen has not arrived. */
   private readonly layerStatus: HTMLElement;
   private readonly empty: HTMLElement;
+  private readonly exportDialog: ExportDialog;
   private frame = 0;
   private pendingPaint: { t0: number; views: TabId[] } | null = null;
   /** A tab switch waiting for its first painted frame (the `attention-panel:<tab>:open` measure). */
@@ -83,7 +87,13 @@ export class PanelApp implements PanelContext {
     this.views = [new HeadView(this), new ModelView(this), new HeatmapView(this), new TokensView(this), new FlowView(this)];
     this.tabs = this.buildTabs();
     this.empty = el('div', 'empty-state', 'Waiting for an analysis… Select text in an editor and run “Show Attention”.');
-    root.append(this.header.element, this.empty, this.strip.element, this.nav, this.tabs);
+    this.exportDialog = new ExportDialog({
+      view: () => this.activeView(),
+      tokenCount: () => this.current?.T ?? 0,
+      title: (v) => this.exportTitle(v),
+      run: (format, opts) => this.runExport(format, opts),
+    });
+    root.append(this.header.element, this.empty, this.strip.element, this.nav, this.tabs, this.exportDialog.element);
     this.setLoaded(false);
     this.observeEnvironment();
     window.addEventListener('message', (e: MessageEvent) => this.onMessage(e.data as ToPanelMessage));
@@ -192,7 +202,18 @@ export class PanelApp implements PanelContext {
         this.showTab('heatmap');
         return;
       case 'requestExport':
-        this.exportView(m.format);
+        if (m.options) {
+          const o = m.options;
+          this.runExport(m.format, {
+            ...DEFAULT_EXPORT, title: this.exportTitle(this.activeView()),
+            ...(o.background === 'white' || o.background === 'theme' ? { background: o.background } : {}),
+            ...(typeof o.scale === 'number' && o.scale > 0 && o.scale <= 8 ? { scale: o.scale } : {}),
+            ...(typeof o.title === 'string' ? { title: o.title } : {}),
+            ...(o.range && Number.isInteger(o.range.start) && Number.isInteger(o.range.end) ? { range: o.range } : {}),
+          });
+        } else {
+          this.exportView(m.format);
+        }
         return;
     }
   }
@@ -324,13 +345,49 @@ export class PanelApp implements PanelContext {
 
   // ---- Exports
 
-  private exportView(format: 'png' | 'svg'): void {
+  /** Open the export dialog for the active view (toolbar "Export…", palette commands). */
+  private exportView(format: ExportFormat): void {
+    if (!this.current) {
+      this.reportError(new Error('Nothing to export yet: no analysis has been received'));
+      return;
+    }
+    this.tooltip.hide();
+    this.exportDialog.open(format);
+  }
+
+  /**
+   * Render the active view's whole export and post it to the host, with what the user should know.
+   * A large PNG takes seconds to encode: the header shows progress first (painted before the work starts).
+   */
+  private runExport(format: ExportFormat, opts: ExportOptions): void {
+    this.header.setProgress(`Exporting ${this.activeView().label} as ${format.toUpperCase()}…`);
+    afterPaint(() => {
+      void this.exportNow(format, opts).finally(() => this.header.setProgress(null));
+    });
+  }
+
+  private async exportNow(format: ExportFormat, opts: ExportOptions): Promise<void> {
     const view = this.activeView();
     try {
       if (!this.current) throw new Error('Nothing to export yet: no analysis has been received');
-      const opts = { ...DEFAULT_EXPORT, title: this.exportTitle(view) };
-      const data = format === 'png' ? view.exportPng(opts) : view.exportSvg(opts);
-      this.host.post({ type: 'export', format, view: view.id, data });
+      const r = opts.range;
+      if (r && (r.start < 0 || r.end > this.current.T || r.start >= r.end)) {
+        throw new Error(`Export range #${r.start}–#${r.end - 1} is outside the ${this.current.T} tokens`);
+      }
+      const size = view.exportSize?.(opts);
+      const data = format === 'svg' ? view.exportSvg(opts)
+        : view.exportPngAsync ? await view.exportPngAsync(opts) : view.exportPng(opts);
+      const msg: FromPanelExport = { type: 'export', format, view: view.id, data };
+      if (size) {
+        const { scale, note } = format === 'png' ? pngScaleNote(size, opts.scale) : { scale: 1, note: null };
+        msg.width = Math.round(size.width * scale);
+        msg.height = Math.round(size.height * scale);
+        if (note) {
+          msg.note = note;
+          this.announce(`Export: ${note}`);
+        }
+      }
+      this.host.post(msg);
     } catch (err) {
       this.reportError(err);
     }

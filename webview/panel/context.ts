@@ -53,6 +53,15 @@ export interface PanelView {
   exportPng(opts: ExportOptions): string;
   /** The same picture as an SVG document. */
   exportSvg(opts: ExportOptions): string;
+  /** Optional: exportPng encoded off the main thread (used when present; for exports of many megapixels). */
+  exportPngAsync?(opts: ExportOptions): Promise<string>;
+  /** Size in CSS px of the whole export for these options (the dialog shows it and warns when the PNG scale must drop). */
+  exportSize?(opts: ExportOptions): { width: number; height: number };
+  /**
+   * Views whose export can be limited to a token range implement this: the range the user selected or
+   * sees ([start, end)), offered by the export dialog as its default range; null = none selected.
+   */
+  exportRange?(): { start: number; end: number } | null;
   /** The head reported in queryChanged while this view is active (null = mean over heads). */
   reportedHead(): number | null;
   /** Which shared Layer/Head controls act on this view now (default: fixed per tab). */

@@ -5,6 +5,7 @@ import { el } from './context';
 import { makeButton, makeCheckbox } from './controls';
 
 export interface HeaderActions {
+  /** Open the export dialog (PNG chosen). */
   exportView(format: 'png' | 'svg'): void;
   exportJson(): void;
   followCursor(enabled: boolean): void;
@@ -47,8 +48,7 @@ export class Header {
     exports.setAttribute('role', 'group');
     exports.setAttribute('aria-label', 'Export');
     exports.append(
-      makeButton('PNG', 'Export the current view as PNG', () => actions.exportView('png')),
-      makeButton('SVG', 'Export the current view as SVG', () => actions.exportView('svg')),
+      makeButton('Export…', 'Export the current view as PNG or SVG (whole view, scale, background, title)', () => actions.exportView('png')),
       makeButton('JSON', 'Export the whole analysis as JSON', () => actions.exportJson()),
     );
     row.append(this.model, this.count, this.truncated, this.source, this.progress, spacer, this.follow.element, exports);

@@ -169,11 +169,8 @@ export function fitPngScale(width: number, height: number, wanted: number): numb
   return Math.max(0.01, Math.min(wanted, side, area));
 }
 
-/**
- * Render a scene to a fresh canvas and return a PNG data URL. `scale` = device pixels per scene
- * pixel (default: the screen's pixel ratio); it is lowered when the canvas would exceed Chromium's limits.
- */
-export function sceneToPng(scene: Scene, fonts: SceneFonts, scale?: number): string {
+/** Render a scene to a fresh canvas at `scale` (lowered when the canvas would exceed Chromium's limits). */
+function sceneCanvas(scene: Scene, fonts: SceneFonts, scale?: number): HTMLCanvasElement {
   const dpr = fitPngScale(scene.width, scene.height, scale ?? Math.max(1, window.devicePixelRatio || 1));
   const canvas = document.createElement('canvas');
   canvas.width = Math.round(scene.width * dpr);
@@ -182,5 +179,29 @@ export function sceneToPng(scene: Scene, fonts: SceneFonts, scale?: number): str
   if (!ctx) throw new Error('This webview cannot create a 2D canvas context');
   ctx.scale(dpr, dpr);
   drawScene(ctx, scene, fonts, true);
-  return canvas.toDataURL('image/png');
+  return canvas;
+}
+
+/**
+ * Render a scene to a fresh canvas and return a PNG data URL. `scale` = device pixels per scene
+ * pixel (default: the screen's pixel ratio); it is lowered when the canvas would exceed Chromium's limits.
+ */
+export function sceneToPng(scene: Scene, fonts: SceneFonts, scale?: number): string {
+  return sceneCanvas(scene, fonts, scale).toDataURL('image/png');
+}
+
+/**
+ * The same PNG, encoded off the main thread (canvas.toBlob): a whole-view export of a long input is
+ * tens of megapixels, which takes seconds to encode, and the panel must stay responsive meanwhile.
+ */
+export async function sceneToPngAsync(scene: Scene, fonts: SceneFonts, scale?: number): Promise<string> {
+  const canvas = sceneCanvas(scene, fonts, scale);
+  const blob = await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('The browser could not encode the PNG'))), 'image/png'));
+  canvas.width = canvas.height = 0;
+  return new Promise<string>((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error ?? new Error('Could not read the encoded PNG'));
+    reader.readAsDataURL(blob);
+  });
 }

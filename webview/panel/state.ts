@@ -7,6 +7,7 @@ export type HeatmapLayout = 'single' | 'grid';
 export type BrowseMode = 'block' | 'layer';
 /** Token range [start, end). */
 export interface TokenRange { start: number; end: number }
+export type ThumbScale = 'each' | 'shared';
 
 export interface PersistedState {
   version: 1;
@@ -27,12 +28,15 @@ export interface PersistedState {
   heatmapRange: TokenRange | null;
   followCursor: boolean;
   showHeadSpread: boolean;
+  /** Model view colour scale: each thumbnail to its own maximum, or one maximum shared by all. */
+  thumbScale: ThumbScale;
 }
 
 export function defaultState(): PersistedState {
   return {
     version: 1, analysisId: null, tab: 'head', layer: 0, head: 0, visibleHeads: null, query: null,
     heatmapLayout: 'single', browse: 'block', gamma: 1, heatmapRange: null, followCursor: false, showHeadSpread: true,
+    thumbScale: 'each',
   };
 }
 
@@ -57,6 +61,7 @@ export function restoreState(saved: Partial<PersistedState> | undefined): Persis
   if (r && typeof r === 'object' && isIndex(r.start) && isIndex(r.end) && r.end - r.start >= 2) s.heatmapRange = { start: r.start, end: r.end };
   if (typeof saved.followCursor === 'boolean') s.followCursor = saved.followCursor;
   if (typeof saved.showHeadSpread === 'boolean') s.showHeadSpread = saved.showHeadSpread;
+  if (saved.thumbScale === 'each' || saved.thumbScale === 'shared') s.thumbScale = saved.thumbScale;
   return s;
 }
 

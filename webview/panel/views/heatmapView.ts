@@ -884,7 +884,7 @@ export class HeatmapView implements PanelView {
     return { panels, range: this.range(), grid };
   }
 
-  private exportRange(opts: ExportOptions, fallback: TokenRange): TokenRange {
+  private resolveExportRange(opts: ExportOptions, fallback: TokenRange): TokenRange {
     const T = this.ctx.store()!.T;
     const r = opts.range;
     if (!r) return fallback;
@@ -892,14 +892,19 @@ export class HeatmapView implements PanelView {
     return { start, end: Math.max(start + 2, Math.min(T, Math.ceil(r.end))) };
   }
 
+  /** The export dialog offers the crop, when there is one. */
+  exportRange(): { start: number; end: number } | null {
+    return this.ctx.state.heatmapRange ?? null;
+  }
+
   exportPng(opts: ExportOptions): string {
     const { panels, range, grid } = this.exportPanels();
-    return exportHeatmapPng(this.exportInput(panels, this.exportRange(opts, range), grid, opts));
+    return exportHeatmapPng(this.exportInput(panels, this.resolveExportRange(opts, range), grid, opts));
   }
 
   exportSvg(opts: ExportOptions): string {
     const { panels, range, grid } = this.exportPanels();
-    return exportHeatmapSvg(this.exportInput(panels, this.exportRange(opts, range), grid, opts));
+    return exportHeatmapSvg(this.exportInput(panels, this.resolveExportRange(opts, range), grid, opts));
   }
 
   private exportInput(panels: ExportPanel[], range: TokenRange, grid: boolean, opts: ExportOptions) {

@@ -1,19 +1,60 @@
-// Model view: a grid of layers × heads thumbnails ([L, H, S, S] u8 from the host), drawn from one
-// atlas image with putImageData. Clicking a thumbnail opens that layer/head in the heatmap view.
+// Model view: a grid of layers × heads thumbnails ([L, H, S, S] sqrt-encoded u8 from the host), drawn
+// from one atlas image with putImageData. A legend says what the colours mean and which scale is in
+// force: each thumbnail to its own maximum (patterns of diluted, mean-pooled heads stay visible) or one
+// maximum shared by all (heads compare). Clicking a thumbnail opens that layer/head in the heatmap view.
 import { el, fillRemainingHeight, hasFocus, interactiveCanvas, type PanelContext, type PanelView, type ExportOptions } from '../context';
-import { fitCanvas, imageCanvas } from '../canvas';
-import { cssColorToRgb, WEIGHT_LUT, weightIndex } from '../colors';
+import { fitCanvas, fitText, imageCanvas } from '../canvas';
+import { cssColorToRgb, exportTheme, headColors, isDarkTheme, weightHex, WEIGHT_LUT, weightIndex, type Theme } from '../colors';
+import { makeSelect, type SelectControl } from '../controls';
 import { addMatrixToScene } from '../heatmapImage';
-import { drawScene, Scene, sceneToSvg } from '../scene';
+import { drawScene, Scene, sceneToPng, sceneToPngAsync, sceneToSvg } from '../scene';
+import type { Thumbnails } from '../data';
 
 const LABEL_W = 40;
 const HEADER_H = 24;
-const GAP = 4;
 const MARGIN = 10;
+const LEGEND_ROW = 16;
+const BAR_W = 140;
+const BAR_STEPS = 48;
+const EXPORT_CELL = 72;
+const EXPORT_MARGIN = 16;
+const TITLE_H = 28;
+
+/** Mean attention of a thumbnail byte (the host's sqrt-u8 encoding: byte = round(255·sqrt(mean))). */
+export function thumbnailMean(byte: number): number {
+  const r = byte / 255;
+  return r * r;
+}
+
+/**
+ * Thumbnails use a square-root colour scale (the panel's gamma applies on top): mean pooling dilutes
+ * sharp patterns, and a linear scale would leave long inputs nearly blank.
+ */
+export function thumbColorValue(fractionOfMax: number): number {
+  return Math.sqrt(Math.max(0, Math.min(1, fractionOfMax)));
+}
+
+/** Per-thumbnail maxima ([L*H] decoded means) and their maximum. */
+export function thumbnailMaxima(t: Thumbnails, count: number): { each: Float32Array; shared: number } {
+  const S2 = t.size * t.size;
+  const each = new Float32Array(count);
+  let shared = 0;
+  for (let m = 0; m < count; m++) {
+    let max = 0;
+    const base = m * S2;
+    for (let i = 0; i < S2; i++) if (t.data[base + i] > max) max = t.data[base + i];
+    each[m] = thumbnailMean(max);
+    if (each[m] > shared) shared = each[m];
+  }
+  return { each, shared };
+}
 /** Thumbnail resolution requested from the host (S = min(T, this)). */
 export const THUMBNAIL_SIZE = 48;
 
-interface Layout { cell: number; x0: number; y0: number }
+interface Layout { cell: number; gap: number; x0: number; y0: number }
+
+/** Where the grid is drawn: on screen, or in an export (its theme, head colours, title and legend). */
+interface Sheet { width: number; height: number; theme: Theme; colors: string[]; layout: Layout; legendTop: number; legend: string[]; title: string }
 
 export class ModelView implements PanelView {
   readonly id = 'model' as const;
@@ -23,14 +64,23 @@ export class ModelView implements PanelView {
   private readonly canvas: HTMLCanvasElement;
   private atlas: HTMLCanvasElement | undefined;
   private atlasKey = '';
-  private layout: Layout = { cell: 0, x0: 0, y0: 0 };
+  private layout: Layout = { cell: 0, gap: 4, x0: 0, y0: 0 };
+  private readonly scaleSelect: SelectControl;
+  private maxima: { key: string; each: Float32Array; shared: number } | undefined;
+  private measurer: CanvasRenderingContext2D | undefined;
   /** Keyboard cursor (layer, head); starts at the heatmap's layer and head. */
   private cursor: { layer: number; head: number } | null = null;
 
   constructor(private readonly ctx: PanelContext) {
     this.element = el('div', 'view model-view');
     const bar = el('div', 'view-toolbar');
-    bar.append(el('span', 'toolbar-hint', 'Every head of every layer (rows: layers, columns: heads). Click a thumbnail to open its heatmap.'));
+    this.scaleSelect = makeSelect('Scale', 'Colour scale of the thumbnails', (v) => this.ctx.update({ thumbScale: v === 'shared' ? 'shared' : 'each' }));
+    this.scaleSelect.setOptions([
+      { value: 'each', label: 'Per thumbnail' }, { value: 'shared', label: 'Shared' },
+    ], this.ctx.state.thumbScale);
+    this.scaleSelect.element.classList.add('thumb-scale');
+    bar.append(this.scaleSelect.element,
+      el('span', 'toolbar-hint', 'Every head of every layer (rows: layers, columns: heads). Click a thumbnail to open its heatmap.'));
     this.box = el('div', 'canvas-box scroll-y');
     this.canvas = interactiveCanvas('model-canvas', () => this.ctx.invalidate(), {
       move: (e) => this.onMove(e),
@@ -47,33 +97,60 @@ export class ModelView implements PanelView {
     return this.ctx.state.head;
   }
 
-  private computeLayout(width: number, height: number, L: number, H: number): Layout {
-    const byWidth = Math.floor((width - 2 * MARGIN - LABEL_W - (H - 1) * GAP) / H);
-    const byHeight = Math.floor((height - 2 * MARGIN - HEADER_H - (L - 1) * GAP) / L);
+  private computeLayout(width: number, height: number, L: number, H: number, top: number): Layout {
+    const fit = (gap: number): number => Math.floor((width - 2 * MARGIN - LABEL_W - (H - 1) * gap) / H);
+    const gap = fit(4) >= 24 ? 4 : 2;
+    const byWidth = fit(gap);
+    const byHeight = Math.floor((height - top - MARGIN - HEADER_H - (L - 1) * gap) / L);
     // Fit the window if thumbnails stay legible, otherwise scroll vertically.
-    const cell = Math.max(18, Math.min(120, byWidth, Math.max(byHeight, 36)));
-    const usedW = LABEL_W + H * cell + (H - 1) * GAP;
-    return { cell, x0: MARGIN + Math.max(0, Math.floor((width - 2 * MARGIN - usedW) / 2)) + LABEL_W, y0: MARGIN + HEADER_H };
+    const cell = Math.max(14, Math.min(120, byWidth, Math.max(byHeight, 36)));
+    const usedW = LABEL_W + H * cell + (H - 1) * gap;
+    return { cell, gap, x0: MARGIN + Math.max(0, Math.floor((width - 2 * MARGIN - usedW) / 2)) + LABEL_W, y0: top + HEADER_H };
+  }
+
+  private getMaxima(t: Thumbnails, count: number): { each: Float32Array; shared: number } {
+    const key = `${this.ctx.store()?.id}|${t.size}|${t.data.length}`;
+    if (this.maxima?.key !== key) this.maxima = { key, ...thumbnailMaxima(t, count) };
+    return this.maxima;
+  }
+
+  /** The scale maximum of thumbnail m under the current setting (never 0). */
+  private scaleMax(t: Thumbnails, m: number, count: number): number {
+    const mx = this.getMaxima(t, count);
+    const v = this.ctx.state.thumbScale === 'shared' ? mx.shared : mx.each[m];
+    return v > 0 ? v : 1;
+  }
+
+  /** What the colours mean, in words (the legend under its colour bar). */
+  private legendText(t: Thumbnails | undefined): string[] {
+    const store = this.ctx.store()!;
+    const pooled = t !== undefined && t.size < store.T;
+    const block = t ? Math.ceil(store.T / t.size) : 1;
+    const what = pooled ? `mean attention over blocks of ≈${block}×${block} tokens (${t!.size}×${t!.size} per thumbnail)` : 'attention weight';
+    const root = this.ctx.state.gamma === 1 ? 'square-root' : `power ${0.5 * this.ctx.state.gamma}`;
+    if (!t) return ['Loading thumbnails…'];
+    const mx = this.getMaxima(t, store.L * store.H);
+    return this.ctx.state.thumbScale === 'shared'
+      ? [`Shared scale: one maximum (${mx.shared.toFixed(3)}) for all thumbnails.`, `Colour (${root} scale): ${what}.`]
+      : [`Per-thumbnail scale: each thumbnail from 0 to its own maximum (hover for it).`, `Colour (${root} scale): ${what}.`];
   }
 
   /** All thumbnails as one image: H*S wide, L*S tall, coloured with the weight colour map. */
   private buildAtlas(S: number, data: Uint8Array, L: number, H: number): HTMLCanvasElement {
     const theme = this.ctx.theme();
-    const key = `${S}|${L}|${H}|${this.ctx.state.gamma}|${theme.masked}|${data.length}|${this.ctx.store()?.id}`;
+    const key = `${S}|${L}|${H}|${this.ctx.state.gamma}|${theme.masked}|${data.length}|${this.ctx.store()?.id}|${this.ctx.state.thumbScale}`;
     if (this.atlas && key === this.atlasKey) return this.atlas;
     const { canvas, ctx, image } = imageCanvas(H * S, L * S, this.atlas);
     const px = image.data;
     const masked = cssColorToRgb(theme.masked);
     const gamma = this.ctx.state.gamma;
-    const pooled = S < (this.ctx.store()?.T ?? S);
+    const thumbs = { size: S, data };
     const lut = new Uint8Array(256);
     for (let l = 0; l < L; l++) {
       for (let h = 0; h < H; h++) {
         const base = (l * H + h) * S * S;
-        // Mean pooling dilutes sharp patterns: pooled thumbnails are scaled to their own maximum.
-        let max = 255;
-        if (pooled) { max = 1; for (let i = 0; i < S * S; i++) if (data[base + i] > max) max = data[base + i]; }
-        for (let v = 0; v < 256; v++) lut[v] = weightIndex(v / max, gamma);
+        const max = this.scaleMax(thumbs, l * H + h, L * H);
+        for (let v = 0; v < 256; v++) lut[v] = weightIndex(thumbColorValue(thumbnailMean(v) / max), gamma);
         for (let q = 0; q < S; q++) {
           let p = ((l * S + q) * H * S + h * S) * 4;
           for (let k = 0; k < S; k++, p += 4) {
@@ -96,16 +173,22 @@ export class ModelView implements PanelView {
   render(): boolean {
     const store = this.ctx.store();
     if (!store) return false;
+    this.scaleSelect.setValue(this.ctx.state.thumbScale);
     const thumbs = store.needThumbnails(THUMBNAIL_SIZE);
     const viewH = fillRemainingHeight(this.box);
     const width = this.box.clientWidth;
-    const layout = this.computeLayout(width, viewH, store.L, store.H);
+    const theme = this.ctx.theme();
+    const legend = this.legendText(thumbs);
+    const top = MARGIN + this.legendHeight(theme, legend, width - 14, '', true);
+    const layout = this.computeLayout(width - 14, viewH, store.L, store.H, top);
     this.layout = layout;
-    const height = Math.max(viewH - 2, layout.y0 + store.L * (layout.cell + GAP) + MARGIN);
+    this.canvas.dataset.grid = `${layout.x0},${layout.y0},${layout.cell},${layout.gap}`;
+    const height = Math.max(viewH - 2, layout.y0 + store.L * (layout.cell + layout.gap) + MARGIN);
     const g = fitCanvas(this.canvas, width - (height > viewH ? 14 : 0), height);
-    const scene = this.labelsScene(width, height, store.L, store.H, thumbs === undefined);
+    const sheet: Sheet = { width: width - 14, height, theme, colors: this.ctx.headColors(), layout, legendTop: MARGIN, legend, title: '' };
+    const scene = this.labelsScene(sheet, store.L, store.H, thumbs === undefined, true);
     drawScene(g, scene, this.ctx.fonts(), true);
-    this.canvas.setAttribute('aria-label', `Model view: ${store.L} layers by ${store.H} heads of attention thumbnails. ` +
+    this.canvas.setAttribute('aria-label', `Model view: ${store.L} layers by ${store.H} heads of attention thumbnails. ${legend.join(' ')} ` +
       'Click one to open its heatmap; arrow keys move between thumbnails and read their statistics, Enter opens one.');
     if (!thumbs) return false;
     const atlas = this.buildAtlas(thumbs.size, thumbs.data, store.L, store.H);
@@ -164,7 +247,12 @@ export class ModelView implements PanelView {
     const store = this.ctx.store()!;
     const self = store.flow[(layer * store.H + head) * 2];
     const prev = store.flow[(layer * store.H + head) * 2 + 1];
-    return [`Layer ${layer} · head ${head}`, `self ${self.toFixed(3)} · previous token ${prev.toFixed(3)}`];
+    const lines = [`Layer ${layer} · head ${head}`, `self ${self.toFixed(3)} · previous token ${prev.toFixed(3)}`];
+    if (store.thumbnails) {
+      const mx = this.getMaxima(store.thumbnails, store.L * store.H);
+      lines.push(`thumbnail max ${mx.each[layer * store.H + head].toFixed(3)} (shared max ${mx.shared.toFixed(3)})`);
+    }
+    return lines;
   }
 
   private announceCursor(): void {
@@ -209,28 +297,84 @@ export class ModelView implements PanelView {
     this.ctx.showTab('heatmap');
   }
 
-  private cellOrigin(l: number, h: number): { x: number; y: number } {
-    const { cell, x0, y0 } = this.layout;
-    return { x: x0 + h * (cell + GAP), y: y0 + l * (cell + GAP) };
+  private cellOrigin(l: number, h: number, layout = this.layout): { x: number; y: number } {
+    const { cell, gap, x0, y0 } = layout;
+    return { x: x0 + h * (cell + gap), y: y0 + l * (cell + gap) };
   }
 
-  private labelsScene(width: number, height: number, L: number, H: number, loading: boolean): Scene {
-    const theme = this.ctx.theme();
-    const colors = this.ctx.headColors();
-    const scene = new Scene(width, height, theme.background);
-    const { cell } = this.layout;
+  private measureCtx(theme: Theme, size: number): CanvasRenderingContext2D {
+    if (!this.measurer) {
+      const c = document.createElement('canvas').getContext('2d');
+      if (!c) throw new Error('This webview cannot create a 2D canvas context');
+      this.measurer = c;
+    }
+    this.measurer.font = `${size}px ${theme.fontFamily}`;
+    return this.measurer;
+  }
+
+  /** Legend lines wrapped to a width (exports) or ellipsized (screen: the full text is the aria-label). */
+  private legendLines(theme: Theme, legend: string[], width: number, wrap: boolean): string[] {
+    const c = this.measureCtx(theme, theme.fontSize - 2);
+    const max = Math.max(40, width - 2 * MARGIN);
+    if (!wrap) return legend.map((t) => fitText(c, t, max));
+    const out: string[] = [];
+    for (const text of legend) {
+      let line = '';
+      for (const word of text.split(' ')) {
+        const next = line ? `${line} ${word}` : word;
+        if (line && c.measureText(next).width > max) { out.push(line); line = word; } else line = next;
+      }
+      if (line) out.push(line);
+    }
+    return out;
+  }
+
+  private legendHeight(theme: Theme, legend: string[], width: number, title: string, wrap = false): number {
+    return (title ? TITLE_H : 0) + LEGEND_ROW + 4 + this.legendLines(theme, legend, width, wrap).length * LEGEND_ROW + 4;
+  }
+
+  /** Title, legend (colour bar with its range, the scale in force) and the layer/head labels. */
+  private labelsScene(sh: Sheet, L: number, H: number, loading: boolean, wrap = false): Scene {
+    const theme = sh.theme;
+    const scene = new Scene(sh.width, sh.height, theme.background);
+    const { cell } = sh.layout;
     const fs = theme.fontSize - 2;
+    let y = sh.legendTop;
+    if (sh.title) {
+      scene.add({ kind: 'text', x: MARGIN, y: y + TITLE_H / 2, text: sh.title, color: theme.foreground, size: theme.fontSize + 3, align: 'left', weight: '600' });
+      y += TITLE_H;
+    }
+    // Colour bar: 0 … max (shared: the number; per thumbnail: "own max").
+    const store = this.ctx.store()!;
+    const t = store.thumbnails;
+    const shared = this.ctx.state.thumbScale === 'shared';
+    const maxLabel = !t ? 'max' : shared ? this.getMaxima(t, L * H).shared.toFixed(3) : 'own max';
+    const c = this.measureCtx(theme, fs);
+    const barW = Math.max(60, Math.min(BAR_W, sh.width - 2 * MARGIN - c.measureText(`0 ${maxLabel}`).width - 16));
+    const barY = y + 4, barH = LEGEND_ROW - 6;
+    scene.add({ kind: 'text', x: MARGIN, y: barY + barH / 2, text: '0', color: theme.muted, size: fs, align: 'left' });
+    const bx = MARGIN + c.measureText('0').width + 6;
+    for (let i = 0; i < BAR_STEPS; i++) {
+      scene.add({ kind: 'rect', x: bx + (i * barW) / BAR_STEPS, y: barY, w: barW / BAR_STEPS + 0.5, h: barH, fill: weightHex(thumbColorValue(i / (BAR_STEPS - 1)), this.ctx.state.gamma) });
+    }
+    if (theme.highContrast && theme.contrastBorder) scene.add({ kind: 'rect', x: bx - 1, y: barY - 1, w: barW + 2, h: barH + 2, fill: 'transparent', stroke: theme.contrastBorder });
+    scene.add({ kind: 'text', x: bx + barW + 6, y: barY + barH / 2, text: maxLabel, color: theme.foreground, size: fs, align: 'left' });
+    y += LEGEND_ROW + 4;
+    for (const line of this.legendLines(theme, sh.legend, sh.width, wrap)) {
+      scene.add({ kind: 'text', x: MARGIN, y: y + LEGEND_ROW / 2, text: line, color: theme.muted, size: fs, align: 'left' });
+      y += LEGEND_ROW;
+    }
     for (let h = 0; h < H; h++) {
-      const { x } = this.cellOrigin(0, h);
-      scene.add({ kind: 'rect', x, y: this.layout.y0 - 6, w: cell, h: 3, fill: colors[h] });
-      scene.add({ kind: 'text', x: x + cell / 2, y: this.layout.y0 - 15, text: `H${h}`, color: theme.muted, size: fs, align: 'center' });
+      const { x } = this.cellOrigin(0, h, sh.layout);
+      scene.add({ kind: 'rect', x, y: sh.layout.y0 - 6, w: cell, h: 3, fill: sh.colors[h] });
+      if (cell >= 20 || h % 2 === 0) scene.add({ kind: 'text', x: x + cell / 2, y: sh.layout.y0 - 15, text: `H${h}`, color: theme.muted, size: fs, align: 'center' });
     }
     for (let l = 0; l < L; l++) {
-      const { y } = this.cellOrigin(l, 0);
-      scene.add({ kind: 'text', x: this.layout.x0 - 8, y: y + cell / 2, text: `L${l}`, color: theme.muted, size: fs, align: 'right' });
+      const { y: ly } = this.cellOrigin(l, 0, sh.layout);
+      scene.add({ kind: 'text', x: sh.layout.x0 - 8, y: ly + cell / 2, text: `L${l}`, color: theme.muted, size: fs, align: 'right' });
       if (loading) {
         for (let h = 0; h < H; h++) {
-          const o = this.cellOrigin(l, h);
+          const o = this.cellOrigin(l, h, sh.layout);
           scene.add({ kind: 'rect', x: o.x, y: o.y, w: cell, h: cell, fill: theme.masked });
         }
       }
@@ -252,7 +396,7 @@ export class ModelView implements PanelView {
     if (!store) return null;
     const r = this.canvas.getBoundingClientRect();
     const x = e.clientX - r.left - this.layout.x0, y = e.clientY - r.top - this.layout.y0;
-    const step = this.layout.cell + GAP;
+    const step = this.layout.cell + this.layout.gap;
     const h = Math.floor(x / step), l = Math.floor(y / step);
     if (x < 0 || y < 0 || h >= store.H || l >= store.L || x % step > this.layout.cell || y % step > this.layout.cell) return null;
     return { layer: l, head: h };
@@ -272,25 +416,58 @@ export class ModelView implements PanelView {
     this.open(hit.layer, hit.head);
   }
 
-  exportPng(_opts: ExportOptions): string {
-    return this.canvas.toDataURL('image/png');
-  }
-
-  exportSvg(_opts: ExportOptions): string {
+  /** The export sheet: all layers × heads at EXPORT_CELL px, title and legend, on the chosen background. */
+  private exportSheet(opts: ExportOptions): { sheet: Sheet; thumbs: Thumbnails } {
     const store = this.ctx.store();
     if (!store?.thumbnails) throw new Error('Nothing to export yet: the thumbnails have not arrived');
-    const theme = this.ctx.theme();
-    const scene = this.labelsScene(this.canvas.clientWidth, this.canvas.clientHeight, store.L, store.H, false);
-    const { size: S, data } = store.thumbnails;
+    const theme = exportTheme(this.ctx.theme(), opts.background);
+    const { L, H } = store;
+    const gap = 6;
+    // Whole pixels per thumbnail cell: no seams between the rows of rects.
+    const S = store.thumbnails.size;
+    const cell = S * Math.max(1, Math.round(EXPORT_CELL / S));
+    const width = Math.max(480, 2 * EXPORT_MARGIN + LABEL_W + H * cell + (H - 1) * gap);
+    const legend = this.legendText(store.thumbnails).map((t) => t.replace(' (hover for it)', ''));
+    const top = EXPORT_MARGIN + this.legendHeight(theme, legend, width, opts.title, true) + 4;
+    const usedW = LABEL_W + H * cell + (H - 1) * gap;
+    const layout: Layout = { cell, gap, x0: Math.floor((width - usedW) / 2) + LABEL_W, y0: top + HEADER_H };
+    const height = layout.y0 + L * (cell + gap) - gap + EXPORT_MARGIN;
+    const colors = headColors(H, isDarkTheme(theme));
+    return { sheet: { width, height, theme, colors, layout, legendTop: EXPORT_MARGIN, legend, title: opts.title }, thumbs: store.thumbnails };
+  }
+
+  exportSize(opts: ExportOptions): { width: number; height: number } {
+    const { sheet } = this.exportSheet(opts);
+    return { width: sheet.width, height: sheet.height };
+  }
+
+  private exportScene(opts: ExportOptions): Scene {
+    const store = this.ctx.store()!;
+    const { sheet, thumbs } = this.exportSheet(opts);
+    const scene = this.labelsScene(sheet, store.L, store.H, false, true);
+    const { size: S, data } = thumbs;
+    const m = new Float32Array(S * S);
     for (let l = 0; l < store.L; l++) {
       for (let h = 0; h < store.H; h++) {
-        const m = new Float32Array(S * S);
         const base = (l * store.H + h) * S * S;
-        for (let i = 0; i < S * S; i++) m[i] = data[base + i] / 255;
-        const { x, y } = this.cellOrigin(l, h);
-        addMatrixToScene(scene, { x, y, size: this.layout.cell, T: S, matrix: m }, this.ctx.state.gamma, theme.masked, theme.muted);
+        const max = this.scaleMax(thumbs, l * store.H + h, store.L * store.H);
+        for (let i = 0; i < S * S; i++) m[i] = thumbColorValue(thumbnailMean(data[base + i]) / max);
+        const { x, y } = this.cellOrigin(l, h, sheet.layout);
+        addMatrixToScene(scene, { x, y, size: sheet.layout.cell, T: S, matrix: m }, this.ctx.state.gamma, sheet.theme.masked, sheet.theme.muted);
       }
     }
-    return sceneToSvg(scene, this.ctx.fonts());
+    return scene;
+  }
+
+  exportPng(opts: ExportOptions): string {
+    return sceneToPng(this.exportScene(opts), this.ctx.fonts(), opts.scale);
+  }
+
+  exportPngAsync(opts: ExportOptions): Promise<string> {
+    return sceneToPngAsync(this.exportScene(opts), this.ctx.fonts(), opts.scale);
+  }
+
+  exportSvg(opts: ExportOptions): string {
+    return sceneToSvg(this.exportScene(opts), this.ctx.fonts());
   }
 }
