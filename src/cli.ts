@@ -1,6 +1,8 @@
 // attention-inspector: the engine headless.
 //   attention-inspector analyze --model DIR (--text S | --file F) [--top-k N] [--max-tokens N] [--repeat N] [--json]
 //   attention-inspector profile --model DIR --input FILE|DIR [--field F] [--column C] [--batch-size 64] [--positions 30] [--json]
+//   attention-inspector generate --model DIR (--text S | --file F) [--max-new-tokens 20] [--strategy greedy|sample] [--temperature 1]
+//                                [--top-k 0] [--top-p 1] [--seed 0] [--stop S] [--no-cache] [--attentions] [--json]
 // Bad input exits with code 2 and one line naming the file and the problem.
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -9,11 +11,15 @@ import { writeAnalysisJson } from './engine/jsonExport';
 import { profileTexts } from './engine/profile';
 import { CorpusError, readCorpus } from './engine/corpus';
 import { ModelError } from './engine/errors';
+import { generate as runGeneration, generateProblem, DEFAULT_GENERATE, type GenerateOptions } from './engine/generate';
+import { generationJson, textStream } from './engine/generateJson';
 import type { Analysis, ProfileResult } from './engine/types';
 
 const USAGE = `Usage:
   attention-inspector analyze --model DIR (--text S | --file F) [--top-k N] [--max-tokens N] [--repeat N] [--json]
-  attention-inspector profile --model DIR --input FILE|DIR [--field F] [--column C] [--batch-size N] [--positions N] [--json]`;
+  attention-inspector profile --model DIR --input FILE|DIR [--field F] [--column C] [--batch-size N] [--positions N] [--json]
+  attention-inspector generate --model DIR (--text S | --file F) [--max-new-tokens 20] [--strategy greedy|sample] [--temperature 1]
+                               [--top-k 0] [--top-p 1] [--seed 0] [--stop S] [--no-cache] [--attentions] [--json]`;
 
 class UsageError extends Error {}
 
@@ -27,7 +33,7 @@ function parseArgs(argv: string[]): { command: string; flags: Flags } {
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`);
     const key = a.slice(2);
     const next = rest[i + 1];
-    if (key === 'json' || key === 'help') flags[key] = true;
+    if (key === 'json' || key === 'help' || key === 'no-cache' || key === 'attentions') flags[key] = true;
     else if (next === undefined || next.startsWith('--')) throw new UsageError(`--${key} needs a value`);
     else flags[key] = rest[++i];
   }
@@ -140,6 +146,58 @@ function printProfile(r: ProfileResult, ms: number): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/** A number flag; a bad value is bad input (one line naming the flag), checked before the model loads. */
+function num(flags: Flags, key: string, fallback: number): number {
+  const v = str(flags, key);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new ModelError(`--${key}`, `must be a number, got "${v}"`);
+  return n;
+}
+
+async function generate(flags: Flags): Promise<void> {
+  const text = readInputText(flags);
+  const options: Partial<GenerateOptions> = {
+    maxNewTokens: num(flags, 'max-new-tokens', 20),
+    strategy: (str(flags, 'strategy') ?? 'greedy') as GenerateOptions['strategy'],
+    temperature: num(flags, 'temperature', 1),
+    topK: num(flags, 'top-k', 0),
+    topP: num(flags, 'top-p', 1),
+    seed: num(flags, 'seed', 0),
+    stop: str(flags, 'stop'),
+    cache: !flags['no-cache'],
+    attentions: !!flags.attentions,
+  };
+  const problem = generateProblem({ ...DEFAULT_GENERATE, ...options });
+  if (problem) throw new ModelError(`--${problem.option}`, problem.problem);
+  const engine = await loadEngine(flags);
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  const tok = engine.loaded!.tokenizer;
+  const stream = textStream(options.stop);
+  const ids: number[] = [];
+  try {
+    const r = await runGeneration(engine, text, options, (step) => {
+      if (flags.json) return;
+      if (ids.length === 0) process.stdout.write(text);
+      ids.push(step.id);
+      process.stdout.write(stream.push(tok.decode(ids)));
+    }, controller.signal);
+    if (flags.json) {
+      process.stdout.write(JSON.stringify(generationJson(engine.loaded!.info, r, !!flags.attentions)) + '\n');
+    } else {
+      if (ids.length === 0) process.stdout.write(text);
+      process.stdout.write(stream.end(r.text) + '\n');
+      const per = r.timings.stepMs.length ? r.timings.stepMs.reduce((a, b) => a + b, 0) / r.timings.stepMs.length : 0;
+      process.stderr.write(`${r.steps.length} tokens, stopped: ${r.stopReason}; prefill ${r.timings.prefillMs.toFixed(0)} ms, ${per.toFixed(1)} ms per token (${r.cache ? 'with' : 'without'} the cache)\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    await engine.dispose();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     const { command, flags } = parseArgs(argv);
@@ -149,6 +207,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'analyze') await analyze(flags);
     else if (command === 'profile') await profile(flags);
+    else if (command === 'generate') await generate(flags);
     else throw new UsageError(`unknown command "${command}"`);
     return 0;
   } catch (e) {

@@ -201,7 +201,7 @@ describe('generation', () => {
     assert.equal(r.steps.length, 64 - n);
     assert.equal(r.analysis().length, 64);
     const full = ' the'.repeat(64);
-    await assert.rejects(generate(engine, full, {}), /prompt already fills the model context/);
+    await assert.rejects(generate(engine, full, {}), /prompt: already fills the model context/);
   });
 
   test('cancel ends with "cancelled" and keeps the steps so far', async () => {

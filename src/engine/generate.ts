@@ -144,7 +144,7 @@ export async function generate(
   const { tokens: prompt, truncated } = tok.encode(promptText, ctx);
   if (prompt.length === 0) throw new ModelError('prompt', 'the text has no tokens');
   if (truncated || prompt.length >= ctx) {
-    throw new ModelError('prompt', `the prompt already fills the model context (${truncated ? 'more than ' : ''}${prompt.length} of ${ctx} tokens); shorten it`);
+    throw new ModelError('prompt', `already fills the model context (${truncated ? 'more than ' : ''}${prompt.length} of ${ctx} tokens); shorten it`);
   }
   const k = Math.min(o.candidates, info.vocab);
   const sampler = new Sampler(o);
