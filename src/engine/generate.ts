@@ -13,8 +13,9 @@ import { KVCache, assembleAnalysis, chunkRow, type Chunk } from './kvcache';
 import { Sampler, samplerProblem, type SamplerOptions } from './sampler';
 import type { GPT2Tokenizer } from './tokenizer';
 import type { Analysis, Token } from './types';
+import type { GenerationStopReason } from './generationTypes';
 
-export type StopReason = 'max-new-tokens' | 'eos' | 'stop-string' | 'context-full' | 'cancelled';
+export type StopReason = GenerationStopReason;
 
 export interface GenerateOptions extends SamplerOptions {
   maxNewTokens: number;

@@ -27,6 +27,11 @@ export class IncrementalAnalyzer {
 
   constructor(private readonly engine: Engine) {}
 
+  /** The model folder of the cached analysis, if any. */
+  get modelDir(): string | undefined {
+    return this.state?.modelDir;
+  }
+
   /** Forget the cached keys/values (e.g. when the model changes). */
   reset(): void {
     this.state = undefined;
