@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { writeCheckpoint, GPT2_SMALL_SHAPE } from '../test/fixtures/checkpoint';
 import { Engine } from '../src/engine/engine';
-import { generate } from '../src/engine/generate';
+import { generate, type GenerationResult } from '../src/engine/generate';
 import { IncrementalAnalyzer } from '../src/engine/incremental';
 import { modelDir } from './engine';
 
@@ -28,6 +28,15 @@ async function perToken(engine: Engine, context: number, cache: boolean, steps: 
   return { context, cache, steps: r.steps.length, msPerToken: round(median(r.timings.stepMs)), prefillMs: round(r.timings.prefillMs) };
 }
 
+/** Where greedy tokens with and without the cache first differ, and how close the top two candidates were there
+ * (random weights give near-uniform distributions, where float32 rounding of different matmul shapes flips near-ties). */
+function firstDifference(a: GenerationResult, b: GenerationResult) {
+  const i = a.steps.findIndex((s, j) => s.id !== b.steps[j]?.id);
+  if (i < 0) return {};
+  const top = a.steps[i].topk;
+  return { firstDifferentStep: i, top2ProbGapThere: top.length > 1 ? +(top[0].prob - top[1].prob).toExponential(2) : null };
+}
+
 async function main() {
   await writeCheckpoint(modelDir, GPT2_SMALL_SHAPE);
   const engine = new Engine();
@@ -45,7 +54,7 @@ async function main() {
   const timed = async (cache: boolean) => {
     const t0 = performance.now();
     const r = await generate(engine, prompt20, { maxNewTokens: 200, cache, attentions: true });
-    return { cache, steps: r.steps.length, stopReason: r.stopReason, totalMs: Math.round(performance.now() - t0), tokens: r.steps.map((s) => s.id) };
+    return { cache, steps: r.steps.length, stopReason: r.stopReason, totalMs: Math.round(performance.now() - t0), tokens: r.steps.map((s) => s.id), result: r };
   };
   const withCache = await timed(true);
   const withoutCache = await timed(false);
@@ -56,6 +65,7 @@ async function main() {
     steps: withCache.steps,
     stopReason: withCache.stopReason,
     identicalTokens: withCache.tokens.join() === withoutCache.tokens.join(),
+    ...firstDifference(withCache.result, withoutCache.result),
   };
 
   const base = textOfTokens(engine, 512);
