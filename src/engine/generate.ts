@@ -67,6 +67,8 @@ export interface GenerationResult {
   steps: GenerationStep[];
   /** The generated text (without the stop string). */
   text: string;
+  /** The text of every generated token (with the stop string). */
+  allText: string;
   stopReason: StopReason;
   cache: boolean;
   timings: { loadMs: number; prefillMs: number; stepMs: number[] };
@@ -247,6 +249,7 @@ export async function generate(
     promptText,
     steps,
     text,
+    allText: decode(tok, finalIds),
     stopReason,
     cache: o.cache,
     timings: { loadMs: model.loadMs, prefillMs, stepMs },

@@ -46,6 +46,8 @@ export interface GenerationSummary {
   steps: GenerationStepInfo[];
   /** The generated text (without a stop string). */
   text: string;
+  /** The text of every generated token (with the stop string, if one ended the generation). */
+  allText: string;
   stopReason: GenerationStopReason;
   cache: boolean;
   timings: { loadMs: number; prefillMs: number; stepMs: number[] };

@@ -168,7 +168,7 @@ const handlers: { [M in Method]: Handler<M> } = {
     generations.set(id, r);
     for (const old of [...generations.keys()].slice(0, -KEEP_GENERATIONS)) generations.delete(old);
     return {
-      generationId: id, prompt: r.prompt, steps: r.steps.map(stepInfo), text: r.text,
+      generationId: id, prompt: r.prompt, steps: r.steps.map(stepInfo), text: r.text, allText: r.allText,
       stopReason: r.stopReason, cache: r.cache, timings: r.timings,
     };
   },
