@@ -20,6 +20,8 @@ export interface GenerationSettings {
 }
 
 export interface GenerationStepInfo {
+  /** The worker's id of the generation (for step rows, even while it runs). */
+  generationId: number;
   index: number;
   id: number;
   token: string;
@@ -38,6 +40,8 @@ export interface GenerationStepInfo {
   /** [L, H, 3] Float32: attention mass of the new token on the prompt, on the generated tokens (itself
    * included), and on the first token. */
   mass: Float32Array;
+  /** The prompt's tokens, on the first step only. */
+  prompt?: Token[];
 }
 
 export interface GenerationSummary {

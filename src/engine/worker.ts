@@ -34,7 +34,11 @@ function evict(count: number, bytes: number) {
 const engine = new Engine();
 const incremental = new IncrementalAnalyzer(engine);
 /** The latest generations (their steps' attention rows and the chunks their analysis is assembled from). */
-const generations = new Map<number, GenerationResult>();
+interface LiveGeneration {
+  steps: GenerationStep[];
+  result?: GenerationResult;
+}
+const generations = new Map<number, LiveGeneration>();
 const KEEP_GENERATIONS = 2;
 let nextGenerationId = 1;
 const analyses = new Map<number, Analysis>();
@@ -90,11 +94,11 @@ function registerAnalysis(a: Analysis, transfer: ArrayBuffer[]): AnalysisHandle 
 }
 
 /** A step as the host sees it: no attention rows (fetched with getStepRow), their mass on prompt / generated / first token. */
-function stepInfo(s: GenerationStep): GenerationStepInfo {
+function stepInfo(s: GenerationStep, generationId: number): GenerationStepInfo {
   const promptLength = s.context - s.index - 1;
   const mass = s.attention ? attentionMass(s.attention, engine.loaded!.info.heads, promptLength) : new Float32Array(0);
   const { attention: _rows, ...rest } = s;
-  return { ...rest, mass };
+  return { ...rest, generationId, mass };
 }
 
 type Handler<M extends Method> = (
@@ -160,15 +164,24 @@ const handlers: { [M in Method]: Handler<M> } = {
   },
 
   async generate({ text, settings, topK, stop }, { signal, step }) {
+    // registered before it runs, so the panel can fetch step rows while tokens stream in
+    const id = nextGenerationId++;
+    const live: LiveGeneration = { steps: [] };
+    generations.set(id, live);
+    for (const old of [...generations.keys()].slice(0, -KEEP_GENERATIONS)) generations.delete(old);
     const r = await exclusive(signal, () => generate(engine, text, {
       strategy: settings.strategy, temperature: settings.temperature, topK: settings.topK, topP: settings.topP, seed: settings.seed,
       maxNewTokens: settings.maxNewTokens, cache: !settings.noCache, candidates: topK, stop, attentions: true,
-    }, (s) => step(stepInfo(s)), signal));
-    const id = nextGenerationId++;
-    generations.set(id, r);
-    for (const old of [...generations.keys()].slice(0, -KEEP_GENERATIONS)) generations.delete(old);
+    }, (s) => {
+      live.steps.push(s);
+      step({ ...stepInfo(s, id), prompt: s.index === 0 ? engine.loaded!.tokenizer.encode(text, engine.loaded!.info.ctx).tokens : undefined });
+    }, signal)).catch((e: unknown) => {
+      generations.delete(id);
+      throw e;
+    });
+    live.result = r;
     return {
-      generationId: id, prompt: r.prompt, steps: r.steps.map(stepInfo), text: r.text, allText: r.allText,
+      generationId: id, prompt: r.prompt, steps: r.steps.map((s) => stepInfo(s, id)), text: r.text, allText: r.allText,
       stopReason: r.stopReason, cache: r.cache, timings: r.timings,
     };
   },
@@ -192,8 +205,8 @@ const handlers: { [M in Method]: Handler<M> } = {
   },
 
   async generationAnalysis({ generationId }, { transfer }) {
-    const g = generations.get(generationId);
-    if (!g) throw new Error(`generation ${generationId} is no longer available; generate again`);
+    const g = generations.get(generationId)?.result;
+    if (!g) throw new Error(`generation ${generationId} is no longer available (or still running); generate again`);
     const a = g.analysis();
     // the generation's cache holds exactly these tokens: typing on at the end of the text is incremental
     if (g.kv && g.kv.cache.length === a.length) incremental.adopt(g.kv.cache, a, g.kv.lastLogProbs);
