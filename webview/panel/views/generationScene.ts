@@ -75,9 +75,24 @@ export function buildGenerationScene(o: GenerationSceneInput): { scene: Scene; h
   const lines = (coords: number[], color: string, alpha: number, width: number, dash?: number[]) =>
     items.push((sc) => sc.add({ kind: 'lines', coords, color, alpha, width, dash }));
 
+  /** A heading wrapped to the width (UI font advance estimated at 0.6 em). */
+  const heading = (s: string, size = fs) => {
+    const perLine = Math.max(12, Math.floor((W - 2 * PAD) / (size * 0.6)));
+    const words = s.split(' ');
+    let line = '';
+    for (const w of words) {
+      if (line && (line + ' ' + w).length > perLine) {
+        text(PAD, y + 8, line, t.foreground, size, 'left', '600');
+        y += size + 6;
+        line = w;
+      } else line = line ? line + ' ' + w : w;
+    }
+    if (line) text(PAD, y + 8, line, t.foreground, size, 'left', '600');
+    y += size + 9;
+  };
   if (o.title) {
-    text(PAD, y + 8, o.title, t.foreground, fs + 2, 'left', '600');
-    y += 26;
+    heading(o.title, fs + 2);
+    y += 4;
   }
   const step = o.steps[o.selected];
   const headLabel = o.head === null ? 'mean of heads' : `head ${o.head}`;
@@ -86,8 +101,7 @@ export function buildGenerationScene(o: GenerationSceneInput): { scene: Scene; h
     y += 24;
   } else {
     // ---- the strip: attention of the chosen step's token over every earlier token ----
-    text(PAD, y + 8, `Step ${step.index + 1}: attention of ${JSON.stringify(step.token)} to every earlier token (layer ${o.layer}, ${headLabel})`, t.foreground, fs, 'left', '600');
-    y += 22;
+    heading(`Step ${step.index + 1}: attention of ${JSON.stringify(step.token)} to every earlier token (layer ${o.layer}, ${headLabel})`);
     const ctx = step.context;
     const start = o.range ? Math.max(0, o.range.start) : 0;
     const end = o.range ? Math.min(ctx, o.range.end) : ctx;
@@ -114,14 +128,17 @@ export function buildGenerationScene(o: GenerationSceneInput): { scene: Scene; h
       x += w;
     }
     y += LINE + 6;
-    // legend of the strip
+    // legend of the strip (two rows when narrow)
     const lg = PAD;
     for (let i = 0; i < 40; i++) rect(lg + i * 3, y, 3, 10, weightHex(i / 39, 1));
     text(lg + 126, y + 5, `0 … ${max.toFixed(3)} (largest weight)`, t.muted, small);
-    rect(lg + 290, y + 3, 18, 4, t.series.secondary);
-    text(lg + 312, y + 5, 'generated', t.muted, small);
-    rect(lg + 380, y, 18, 10, t.widget, 1, t.focus);
-    text(lg + 402, y + 5, 'this step', t.muted, small);
+    const narrow = W < 480;
+    const lx = narrow ? lg : lg + 290;
+    if (narrow) y += 16;
+    rect(lx, y + 3, 18, 4, t.series.secondary);
+    text(lx + 22, y + 5, 'generated', t.muted, small);
+    rect(lx + 90, y, 18, 10, t.widget, 1, t.focus);
+    text(lx + 112, y + 5, 'this step', t.muted, small);
     y += 22;
     if (!o.row) {
       text(PAD, y + 6, 'Loading the attention row…', t.muted, small);
@@ -133,8 +150,7 @@ export function buildGenerationScene(o: GenerationSceneInput): { scene: Scene; h
       const n = Math.min(12, ctx);
       const order = Array.from({ length: ctx }, (_, j) => j).sort((a, b) => o.row![b] - o.row![a]).slice(0, n).sort((a, b) => a - b);
       const mass = order.reduce((s, j) => s + o.row![j], 0);
-      text(PAD, y + 8, `Head-view lines: the ${n} strongest of ${ctx} keys (${(mass * 100).toFixed(0)} % of the attention)`, t.foreground, fs, 'left', '600');
-      y += 22;
+      heading(`Head-view lines: the ${n} strongest of ${ctx} keys (${(mass * 100).toFixed(0)} % of the attention)`);
       const colW = Math.min(200, (W - 3 * PAD) / 2.6);
       const xl = PAD + colW;
       const xr = W - PAD - colW;
@@ -155,12 +171,12 @@ export function buildGenerationScene(o: GenerationSceneInput): { scene: Scene; h
     }
 
     // ---- top-k candidates ----
-    text(PAD, y + 8, `Candidates at step ${step.index + 1} (model probabilities, temperature 1)`, t.foreground, fs, 'left', '600');
-    y += 22;
+    heading(`Candidates at step ${step.index + 1} (model probabilities, temperature 1)`);
     const k = step.topk.length;
-    const labelW = Math.min(140, W * 0.32);
+    const labelW = Math.min(140, W * 0.3);
     const barX = PAD + labelW + 6;
-    const barW = Math.max(40, W - barX - PAD - 60);
+    const mark = W < 480 ? '  ◀' : '  ◀ chosen';
+    const barW = Math.max(40, W - barX - PAD - (W < 480 ? 64 : 110));
     const top = step.topk[0]?.prob ?? 1;
     const rowH = 16;
     step.topk.forEach((c, i) => {
@@ -168,7 +184,7 @@ export function buildGenerationScene(o: GenerationSceneInput): { scene: Scene; h
       const chosen = c.id === step.id;
       text(barX - 6, yy + rowH / 2, showToken(c.token).slice(0, 22), chosen ? t.focus : t.foreground, small, 'right', chosen ? '600' : undefined, true);
       rect(barX, yy + 2, Math.max(1, (barW * c.prob) / top), rowH - 4, chosen ? t.focus : t.series.primary, chosen ? 1 : 0.75, chosen ? t.contrastActiveBorder ?? undefined : undefined);
-      text(barX + Math.max(1, (barW * c.prob) / top) + 4, yy + rowH / 2, `${(c.prob * 100).toFixed(1)} %${chosen ? '  ◀ chosen' : ''}`, chosen ? t.focus : t.muted, small);
+      text(barX + Math.max(1, (barW * c.prob) / top) + 4, yy + rowH / 2, `${(c.prob * 100).toFixed(1)} %${chosen ? mark : ''}`, chosen ? t.focus : t.muted, small);
       hits.candidates.push({ x: PAD, y: yy, w: W - 2 * PAD, h: rowH, index: i });
     });
     const cut = (after: number, label: string, dash: number[]) => {
@@ -189,14 +205,13 @@ export function buildGenerationScene(o: GenerationSceneInput): { scene: Scene; h
     }
     const keptNote = s.strategy === 'greedy' ? 'greedy: always the most likely token'
       : `sampled among ${step.kept.toLocaleString('en-US')} tokens (temperature ${s.temperature}${s.topK ? `, top-k ${s.topK}` : ''}${s.topP < 1 ? `, top-p ${s.topP}` : ''})`;
-    text(PAD, y + 6, keptNote, t.muted, small);
+    text(PAD, y + 6, W < 480 ? keptNote.replace(/ \(.*\)$/, '') : keptNote, t.muted, small);
     y += 22;
   }
 
   // ---- attention over the steps ----
   if (o.steps.length > 0) {
-    text(PAD, y + 8, `Attention over the steps (${headLabel}): how much each new token attends to…`, t.foreground, fs, 'left', '600');
-    y += 22;
+    heading(`Attention over the steps (layer × step, ${headLabel}): how much each new token attends to…`);
     const n = o.steps.length;
     const labelW = 30;
     const cellH = Math.max(4, Math.min(14, 120 / o.L));
@@ -225,9 +240,11 @@ export function buildGenerationScene(o: GenerationSceneInput): { scene: Scene; h
       hits.heatmaps.push({ x0, y0, cell, cellH, steps: n, L: o.L });
     }
     y += wide ? 14 + o.L * cellH + 26 : 3 * (o.L * cellH + 34) + 4;
-    text(PAD, y + 4, 'rows: layers 0 (top) … ' + (o.L - 1) + '; colour: attention mass 0', t.muted, small);
-    for (let i = 0; i < 40; i++) rect(PAD + 250 + i * 3, y, 3, 10, weightHex(i / 39, 1));
-    text(PAD + 250 + 126, y + 5, '1', t.muted, small);
+    text(PAD, y + 4, `rows: layers 0 (top) … ${o.L - 1}`, t.muted, small);
+    y += 16;
+    text(PAD, y + 4, 'attention mass 0', t.muted, small);
+    for (let i = 0; i < 40; i++) rect(PAD + 100 + i * 3, y, 3, 10, weightHex(i / 39, 1));
+    text(PAD + 100 + 126, y + 5, '1', t.muted, small);
     y += 20;
   }
 

@@ -434,6 +434,7 @@ export class GenerationView implements PanelView {
       span.addEventListener('click', () => this.select(i, true));
       this.output.append(span);
     }
+    if (this.renderedTokens !== g.steps.length && this.following) this.output.scrollTop = this.output.scrollHeight;
     this.renderedTokens = g.steps.length;
     this.output.querySelectorAll('.gen-token.selected').forEach((e) => e.classList.remove('selected'));
     this.output.querySelector(`.gen-token[data-step="${this.selected}"]`)?.classList.add('selected');
