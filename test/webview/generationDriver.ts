@@ -56,7 +56,8 @@ export function genMessages(shape: GenShape, settings: GenerationSettings): ToPa
       },
     });
   }
-  out.push({ type: 'generationEnd', run: 1, generationId: 7, text: '', stopReason: 'max-new-tokens', cache: true, prefillMs: 120 });
+  const text = out.map((m) => (m.type === 'generationStep' ? m.step.token : '')).join('');
+  out.push({ type: 'generationEnd', run: 1, generationId: 7, text, stopReason: 'max-new-tokens', cache: true, prefillMs: 120 });
   return out;
 }
 

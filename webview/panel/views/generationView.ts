@@ -445,7 +445,9 @@ export class GenerationView implements PanelView {
   private exportScene(opts: ExportOptions) {
     if (!this.gen || this.gen.steps.length === 0) throw new Error('Nothing to export yet: generate some tokens first');
     const theme = exportTheme(this.ctx.theme(), opts.background);
-    const title = opts.title || `${this.gen.model.name} · Generation · step ${this.selected + 1}`;
+    // the panel's title names the analysis (if any); this view shows the generation
+    const title = [this.gen.model.name, 'Generation', `step ${this.selected + 1}`, `layer ${this.layer}`, this.head === null ? 'mean of heads' : `head ${this.head}`, this.gen.sourceName]
+      .filter(Boolean).join(' · ');
     return this.build(Math.max(720, this.body.clientWidth), theme, { ...opts, title }).scene;
   }
 
