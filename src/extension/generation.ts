@@ -67,10 +67,17 @@ export class GenerationController implements PanelClient, vscode.Disposable {
     const run: Run = { run: ++this.counter, document, input, settings, steps: [], abort: new AbortController() };
     this.current = run;
     const sourceName = document.isUntitled ? document.uri.path : vscode.workspace.asRelativePath(document.uri, false);
+    let info;
     try {
       this.post({ type: 'progress', message: `Loading ${this.models.displayName}…` });
-      const info = await this.models.ensureLoaded();
-      if (run.abort.signal.aborted) return;
+      info = await this.models.ensureLoaded();
+    } catch (err) {
+      // no model: the header says why and the command reports it
+      this.post({ type: 'error', message: errorMessage(err) });
+      throw err;
+    }
+    if (run.abort.signal.aborted) return;
+    try {
       this.post({ type: 'generationStart', run: run.run, model: info, prompt: [], settings, sourceName, canInsert: !document.isClosed });
       const summary = await this.ctx.client.generate(input.text, { settings, topK: this.ctx.config.topK }, (s) => {
         const m = toStepMessage(s);
