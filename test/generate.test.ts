@@ -284,11 +284,24 @@ describe('incremental analysis', () => {
     assertSameAnalysis(edited, await engine.analyze('A cat' + PROMPT.slice(3) + ' ran far', { topK: 4 }), 'after an edit');
     const otherK = await inc.analyze('A cat' + PROMPT.slice(3) + ' ran far away', { topK: 6 });
     assert.equal(otherK.incremental.reusedTokens, 0);
-    // a text whose last token changes when extended ("ran" + "ning") cannot reuse that token
-    const a = await inc.analyze(PROMPT + ' ran', { topK: 4 });
-    const b = await inc.analyze(PROMPT + ' running', { topK: 4 });
-    assert.ok(b.incremental.reusedTokens === 0 || b.incremental.reusedTokens === a.length);
-    assertSameAnalysis(b, await engine.analyze(PROMPT + ' running', { topK: 4 }), 'retokenized end');
+  });
+
+  test('when the last tokens change (typing "ca" → "cat"), the common prefix but one token is reused', async () => {
+    const inc = new IncrementalAnalyzer(engine);
+    const a = await inc.analyze(PROMPT + ' and the ca', { topK: 4 });
+    const b = await inc.analyze(PROMPT + ' and the cat', { topK: 4 });
+    const common = a.tokens.findIndex((t, i) => t.id !== b.tokens[i]?.id);
+    assert.ok(common > 1, 'the texts share a prefix of tokens and then differ');
+    assert.deepEqual(b.incremental, { reusedTokens: common - 1, newTokens: b.length - common + 1 });
+    assertSameAnalysis(b, await engine.analyze(PROMPT + ' and the cat', { topK: 4 }), 'retokenized end');
+    // deleting at the end works the same way
+    const c = await inc.analyze(PROMPT + ' and', { topK: 4 });
+    assert.ok(c.incremental.reusedTokens > 0);
+    assertSameAnalysis(c, await engine.analyze(PROMPT + ' and', { topK: 4 }), 'shortened');
+    // and an edit in the middle keeps the tokens before it
+    const d = await inc.analyze(PROMPT.replace('ship', 'boat') + ' and', { topK: 4 });
+    assert.ok(d.incremental.reusedTokens > 0 && d.incremental.reusedTokens < c.length);
+    assertSameAnalysis(d, await engine.analyze(PROMPT.replace('ship', 'boat') + ' and', { topK: 4 }), 'edit in the middle');
   });
 
   test('the same text again reuses everything', async () => {

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { checkAborted, type Engine } from './engine';
 import { ModelError } from './errors';
-import { KVCache, analysisAsChunk, assembleAnalysis } from './kvcache';
+import { KVCache, analysisAsChunk, analysisPrefixChunk, assembleAnalysis } from './kvcache';
 import type { Analysis, Token } from './types';
 
 export interface IncrementalInfo {
@@ -74,6 +74,19 @@ export class IncrementalAnalyzer {
       this.state = { ...s, analysis, lastLogProbs: chunk.lastLogProbs };
       return { ...analysis, incremental: { reusedTokens: reused, newTokens: ids.length - reused } };
     }
+    // The tokens changed after a common prefix (e.g. typing "ca" → "cat" retokenizes the last word): keep the
+    // prefix but one token (re-run so that its next-token log-prob is for the new next token) and run from there.
+    const common = s && s.modelDir === model.ckpt.dir && s.cache.topK === topK ? commonPrefix(ids, s.cache.ids) : 0;
+    if (s && common >= 2) {
+      const keep = common - 1;
+      const base = analysisPrefixChunk(s.analysis, keep);
+      s.cache.truncate(keep);
+      this.state = undefined; // until the run completes, the cache no longer matches the analysis
+      const chunk = await s.cache.append(ids.slice(keep), signal);
+      const analysis = assembleAnalysis(model.info, [base, chunk], tokens, truncated, { loadMs: model.loadMs, runMs: performance.now() - t0 });
+      this.state = { ...s, analysis, lastLogProbs: chunk.lastLogProbs };
+      return { ...analysis, incremental: { reusedTokens: keep, newTokens: ids.length - keep } };
+    }
     const analysis = await this.full(tokens, truncated, topK, signal);
     return { ...analysis, incremental: { reusedTokens: 0, newTokens: ids.length } };
   }
@@ -87,6 +100,13 @@ export class IncrementalAnalyzer {
     this.state = { modelDir: model.ckpt.dir, cache, analysis, lastLogProbs: chunk.lastLogProbs };
     return analysis;
   }
+}
+
+/** Length of the common prefix of two id sequences. */
+export function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
 }
 
 /** Whether `ids` starts with all of `prefix` (and the prefix is not empty). */

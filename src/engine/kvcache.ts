@@ -52,6 +52,23 @@ export class KVCache {
     return this.keys.reduce((n, t) => n + (t.data as Float32Array).byteLength * 2, 0);
   }
 
+  /** Keep only the first n positions (to re-run from there when the tokens after them changed). */
+  truncate(n: number): void {
+    if (n >= this.ids.length) return;
+    const { heads: H, embd: D } = this.info;
+    const hd = D / H;
+    const P = this.ids.length;
+    const cut = (t: ort.Tensor) => {
+      const src = t.data as Float32Array;
+      const out = new Float32Array(H * n * hd);
+      for (let h = 0; h < H; h++) out.set(src.subarray(h * P * hd, (h * P + n) * hd), h * n * hd);
+      return new ort.Tensor('float32', out, [1, H, n, hd]);
+    };
+    this.keys = this.keys.map(cut);
+    this.values = this.values.map(cut);
+    this.ids.length = n;
+  }
+
   /** Run `newIds` at positions length…length+n-1 against the cache; the cache grows only when the run completes. */
   async append(newIds: number[], signal?: AbortSignal): Promise<Chunk> {
     const { layers: L, ctx } = this.info;
@@ -151,10 +168,34 @@ export function assembleAnalysis(
     topkProbs.set(c.topkProbs, c.start * k);
     nextTokenLogProb.set(c.nextLogProb, c.start);
     const next = chunks[ci + 1];
-    if (next) nextTokenLogProb[width - 1] = c.lastLogProbs[tokens[width].id];
+    if (next && Number.isNaN(nextTokenLogProb[width - 1])) nextTokenLogProb[width - 1] = c.lastLogProbs[tokens[width].id];
     pos = width;
   });
   return { model, tokens, truncated, length: T, attentions, attnOutNorms, topK: k, topkIds, topkProbs, nextTokenLogProb, timings };
+}
+
+/**
+ * The first n positions of an analysis as a chunk (copies of the top-left blocks). Its last next-token log-prob is
+ * kept: the caller re-runs from position n, and the token at n is the one the analysis already had there.
+ */
+export function analysisPrefixChunk(a: Analysis, n: number): Chunk {
+  const { layers: L, heads: H } = a.model;
+  const T = a.length;
+  const k = a.topK;
+  const attentions = Array.from({ length: L }, (_, l) => {
+    const out = new Float32Array(H * n * n);
+    for (let h = 0; h < H; h++) for (let i = 0; i < n; i++) {
+      out.set(a.attentions[l].subarray((h * T + i) * T, (h * T + i) * T + i + 1), (h * n + i) * n);
+    }
+    return out;
+  });
+  const attnOutNorms = new Float32Array(L * n);
+  for (let l = 0; l < L; l++) attnOutNorms.set(a.attnOutNorms.subarray(l * T, l * T + n), l * n);
+  return {
+    start: 0, n, attentions, attnOutNorms,
+    topkIds: a.topkIds.slice(0, n * k), topkProbs: a.topkProbs.slice(0, n * k), nextLogProb: a.nextTokenLogProb.slice(0, n),
+    lastLogProbs: new Float32Array(0), runMs: 0,
+  };
 }
 
 /** An analysis as one chunk (position 0, all rows), so that it can be extended by later chunks. */
