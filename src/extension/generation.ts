@@ -120,9 +120,11 @@ export class GenerationController implements PanelClient, vscode.Disposable {
     const text = run.summary.text;
     if (text.length === 0) throw new Error('The generation produced no text to insert.');
     const at = run.input.range.end;
-    const edit = new vscode.WorkspaceEdit();
-    edit.insert(doc.uri, doc.positionAt(at), text);
-    if (!(await vscode.workspace.applyEdit(edit))) throw new Error('The editor refused the edit (read-only document?).');
+    // an edit through the document's editor with undo stops on both sides: exactly one undo step
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document === doc)
+      ?? await vscode.window.showTextDocument(doc, { preserveFocus: true, preview: false });
+    const ok = await editor.edit((b) => b.insert(doc.positionAt(at), text), { undoStopBefore: true, undoStopAfter: true });
+    if (!ok) throw new Error('The editor refused the edit (read-only document?).');
     run.inserted = { start: at, end: at + text.length, version: doc.version };
     this.post({ type: 'generationInserted', run: run.run }, false);
     this.ctx.log.info(`Inserted ${text.length} generated characters into ${vscode.workspace.asRelativePath(doc.uri, false)}`);
