@@ -176,14 +176,18 @@ export class GenerationController implements PanelClient, vscode.Disposable {
     const handle = await this.ctx.client.generationAnalysis(run.summary.generationId);
     const text = run.input.text + run.summary.allText;
     const ins = run.inserted;
-    const inDocument = ins && !run.document.isClosed && run.document.version === ins.version && run.summary.allText === run.summary.text;
+    const doc = run.document;
+    const textAt = (start: number, end: number) => doc.getText(new vscode.Range(doc.positionAt(start), doc.positionAt(end)));
+    // the prompt and the inserted text are still where they were (undo + redo keep them; other edits may not)
+    const inDocument = ins && !doc.isClosed && run.summary.allText === run.summary.text
+      && textAt(run.input.range.start, ins.end) === text;
     if (inDocument) {
       this.analysis.showHandle(run.document, { range: { start: run.input.range.start, end: ins.end }, text, note: 'Generated text, assembled from the generation steps.' }, handle);
       return;
     }
-    const doc = await vscode.workspace.openTextDocument({ content: text, language: run.document.languageId });
-    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: false });
-    this.analysis.showHandle(doc, { range: { start: 0, end: text.length }, text, note: 'Generated text (prompt + completion), assembled from the generation steps.' }, handle);
+    const untitled = await vscode.workspace.openTextDocument({ content: text, language: run.document.languageId });
+    await vscode.window.showTextDocument(untitled, { viewColumn: vscode.ViewColumn.One, preview: false });
+    this.analysis.showHandle(untitled, { range: { start: 0, end: text.length }, text, note: 'Generated text (prompt + completion), assembled from the generation steps.' }, handle);
   }
 
   // ---- panel ------------------------------------------------------------------------------------------

@@ -82,20 +82,25 @@ describe('Generation in the VS Code workbench', () => {
     panel = await wb.getWebviewFrame('Attention', 60_000);
     await waitFor(async () => /^10 tokens/.test(await status()), 120_000, async () => `No finished generation. ${await onScreen()}`);
     assert.equal(await panel.locator('vscode-tab-header[data-tab="generation"]').getAttribute('aria-selected'), 'true');
-    // Regenerate with the panel already open and watch the tokens arrive one message at a time
+    // Regenerate with the panel open and record the messages the tab receives: one per token, before the end
     await panel.evaluate(() => {
-      const seen: number[] = [];
-      (window as unknown as { __seen: number[] }).__seen = seen;
-      const out = document.querySelector('.gen-output')!;
-      new MutationObserver(() => seen.push(out.querySelectorAll('.gen-token').length)).observe(out, { childList: true });
+      const seen: string[] = [];
+      (window as unknown as { __seen: string[] }).__seen = seen;
+      window.addEventListener('message', (e: MessageEvent) => {
+        const m = e.data as { type?: string; run?: number };
+        if (typeof m?.type === 'string' && m.type.startsWith('generation')) seen.push(`${m.type}:${m.run}`);
+      });
     });
     await panel.locator('vscode-button', { hasText: 'Regenerate' }).click();
-    await waitFor(async () => /^10 tokens/.test(await status()) && (await panel.locator('.gen-token').count()) === 10, 60_000,
-      async () => `The regenerated text did not finish. ${await onScreen()}`);
-    const seen = await panel.evaluate(() => (window as unknown as { __seen: number[] }).__seen);
-    const intermediate = [...new Set(seen.filter((n) => n > 0 && n < 10))];
-    t.diagnostic(`token counts seen while streaming: ${JSON.stringify(seen)}`);
-    assert.ok(intermediate.length >= 1, `tokens appeared before the end (counts seen: ${JSON.stringify(seen)})`);
+    const seen = await waitFor(async () => {
+      const s = await panel.evaluate(() => (window as unknown as { __seen: string[] }).__seen);
+      return s.some((m) => m.startsWith('generationEnd')) ? s : undefined;
+    }, 60_000, async () => `The regenerated text did not finish. ${await onScreen()}`);
+    t.diagnostic(`messages: ${seen.join(' ')}`);
+    const run = seen[0].split(':')[1];
+    assert.deepEqual(seen, [`generationStart:${run}`, ...Array(10).fill(`generationStep:${run}`), `generationEnd:${run}`], 'start, one message per token as it is produced, end');
+    await waitFor(async () => /^10 tokens/.test(await status()) && (await panel.locator('.gen-token').count()) === 10, 10_000,
+      async () => `The tab does not show the 10 regenerated tokens. ${await onScreen()}`);
     assert.match(await status(), /reached the maximum of new tokens; [\d.]+ ms per token with the cache/);
   });
 
@@ -120,10 +125,12 @@ describe('Generation in the VS Code workbench', () => {
     const inserted = after.slice(after.indexOf(PROMPT) + PROMPT.length).split('\n')[0];
     assert.ok(inserted.length > 0, 'generated text follows the prompt on its line');
     assert.match(await status(), /inserted/);
-    await wb.focusEditor();
-    await wb.runCommand('Undo');
+    // click into the text so the editor (not the panel) has the keyboard
+    const box = await wb.textBox('A bird');
+    await wb.page.mouse.click(box.x + 2, box.y + box.height / 2);
+    await wb.page.keyboard.press('Control+Z');
     await waitFor(async () => (await editorText()) === before, 10_000, async () => `One undo did not remove the whole insertion: "${await editorText()}"`);
-    await wb.runCommand('Redo');
+    await wb.page.keyboard.press('Control+Shift+Z');
     await waitFor(async () => (await editorText()) === after, 10_000, async () => `Redo did not restore it: "${await editorText()}"`);
   });
 
@@ -151,6 +158,7 @@ describe('Generation in the VS Code workbench', () => {
   });
 
   test('Live mode re-analyzes after typing at the end of the analyzed text, running only the new tokens', async (t) => {
+    await wb.openFile('notes.txt');
     await wb.selectText(LIVE);
     await wb.runCommand(CMD.show);
     const count = async () => panel.locator('.token-strip .token').count();
