@@ -124,7 +124,7 @@ describe('Generation in the VS Code workbench', () => {
     const after = await editorText();
     const inserted = after.slice(after.indexOf(PROMPT) + PROMPT.length).split('\n')[0];
     assert.ok(inserted.length > 0, 'generated text follows the prompt on its line');
-    assert.match(await status(), /inserted/);
+    await waitFor(async () => /inserted/.test(await status()), 10_000, async () => `The tab does not say "inserted": "${await status()}"`);
     // click into the text so the editor (not the panel) has the keyboard
     const box = await wb.textBox('A bird');
     await wb.page.mouse.click(box.x + 2, box.y + box.height / 2);
