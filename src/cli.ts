@@ -2,6 +2,8 @@
 //   attention-inspector analyze --model DIR (--text S | --file F) [--top-k N] [--max-tokens N] [--repeat N]
 //                               [--json [--attention f32|f16|u8|none] [--layer N]]
 //   attention-inspector profile --model DIR --input FILE|DIR [--field F] [--column C] [--batch-size 64] [--positions 30] [--json]
+//   attention-inspector generate --model DIR (--text S | --file F) [--max-new-tokens 20] [--strategy greedy|sample] [--temperature 1]
+//                                [--top-k 0] [--top-p 1] [--seed 0] [--stop S] [--no-cache] [--attentions] [--json]
 // Bad input and bad usage (an unknown or misspelt option, an option of the other command) exit with
 // code 2 and one line naming the file, the option and the problem.
 import { readFileSync, statSync } from 'node:fs';
@@ -11,6 +13,8 @@ import { JSON_ATTENTION_ENCODINGS, writeAnalysisJson, type JsonAttention } from 
 import { profileTexts } from './engine/profile';
 import { CorpusError, readCorpus } from './engine/corpus';
 import { ModelError } from './engine/errors';
+import { generate as runGeneration, generateProblem, DEFAULT_GENERATE, type GenerateOptions } from './engine/generate';
+import { generationJson, textStream } from './engine/generateJson';
 import type { Analysis, ProfileResult } from './engine/types';
 
 const PROG = 'attention-inspector';
@@ -52,6 +56,26 @@ const COMMANDS = {
       help: { help: 'show this help' },
     },
   },
+  generate: {
+    summary: 'Generate text from a prompt, step by step with a key/value cache; each step\'s candidates and attention.',
+    usage: `${PROG} generate --model DIR (--text S | --file F) [options]`,
+    options: {
+      model: { value: 'DIR', help: 'model folder with config.json, model.safetensors and tokenizer.json (required)' },
+      text: { value: 'S', help: 'the prompt' },
+      file: { value: 'F', help: 'a UTF-8 text file holding the prompt (instead of --text)' },
+      'max-new-tokens': { value: 'N', help: 'stop after N new tokens (default 20, at least 1)' },
+      strategy: { value: 'greedy|sample', help: 'pick the most likely token, or sample (default greedy)' },
+      temperature: { value: 'T', help: 'sampling temperature, > 0 (default 1)' },
+      'top-k': { value: 'N', help: 'sample from the N most likely tokens only; 0 = off (default 0)' },
+      'top-p': { value: 'P', help: 'nucleus sampling: the smallest set whose mass reaches P, in (0, 1]; 1 = off (default 1)' },
+      seed: { value: 'N', help: 'seed of the sampler\'s PRNG (mulberry32; default 0)' },
+      stop: { value: 'S', help: 'stop when the generated text contains S' },
+      'no-cache': { help: 're-run the whole sequence at every step (for comparison)' },
+      attentions: { help: 'with --json: each step\'s attention row [layer][head][key]' },
+      json: { help: 'print one JSON object (steps, text, stopReason, cache, timings) instead of streaming the text' },
+      help: { help: 'show this help' },
+    },
+  },
 } satisfies Record<string, { summary: string; usage: string; options: Record<string, OptionSpec> }>;
 
 type Command = keyof typeof COMMANDS;
@@ -60,9 +84,11 @@ const isCommand = (c: string): c is Command => Object.hasOwn(COMMANDS, c);
 const USAGE = `Usage:
   ${COMMANDS.analyze.usage}
   ${COMMANDS.profile.usage}
+  ${COMMANDS.generate.usage}
 Commands:
   analyze   ${COMMANDS.analyze.summary}
   profile   ${COMMANDS.profile.summary}
+  generate  ${COMMANDS.generate.summary}
 Run \`${PROG} <command> --help\` for the options of a command.`;
 
 function commandHelp(c: Command): string {
@@ -297,6 +323,58 @@ function printProfile(r: ProfileResult, ms: number): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/** A number flag; a bad value is bad input (one line naming the flag), checked before the model loads. */
+function num(flags: Flags, key: string, fallback: number): number {
+  const v = str(flags, key);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new ModelError(`--${key}`, `must be a number, got "${v}"`);
+  return n;
+}
+
+async function generate(flags: Flags): Promise<void> {
+  const text = readInputText(flags);
+  const options: Partial<GenerateOptions> = {
+    maxNewTokens: num(flags, 'max-new-tokens', 20),
+    strategy: (str(flags, 'strategy') ?? 'greedy') as GenerateOptions['strategy'],
+    temperature: num(flags, 'temperature', 1),
+    topK: num(flags, 'top-k', 0),
+    topP: num(flags, 'top-p', 1),
+    seed: num(flags, 'seed', 0),
+    stop: str(flags, 'stop'),
+    cache: !flags['no-cache'],
+    attentions: !!flags.attentions,
+  };
+  const problem = generateProblem({ ...DEFAULT_GENERATE, ...options });
+  if (problem) throw new ModelError(`--${problem.option}`, problem.problem);
+  const engine = await loadEngine(flags);
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  const tok = engine.loaded!.tokenizer;
+  const stream = textStream(options.stop);
+  const ids: number[] = [];
+  try {
+    const r = await runGeneration(engine, text, options, (step) => {
+      if (flags.json) return;
+      if (ids.length === 0) process.stdout.write(text);
+      ids.push(step.id);
+      process.stdout.write(stream.push(tok.decode(ids)));
+    }, controller.signal);
+    if (flags.json) {
+      process.stdout.write(JSON.stringify(generationJson(engine.loaded!.info, r, !!flags.attentions)) + '\n');
+    } else {
+      if (ids.length === 0) process.stdout.write(text);
+      process.stdout.write(stream.end(r.text) + '\n');
+      const per = r.timings.stepMs.length ? r.timings.stepMs.reduce((a, b) => a + b, 0) / r.timings.stepMs.length : 0;
+      process.stderr.write(`${r.steps.length} tokens, stopped: ${r.stopReason}; prefill ${r.timings.prefillMs.toFixed(0)} ms, ${per.toFixed(1)} ms per token (${r.cache ? 'with' : 'without'} the cache)\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    await engine.dispose();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     const [command = '', ...rest] = argv;
@@ -315,7 +393,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const flags = parseArgs(command, rest);
     if (command === 'analyze') await analyze(flags);
-    else await profile(flags);
+    else if (command === 'profile') await profile(flags);
+    else await generate(flags);
     return 0;
   } catch (e) {
     if (e instanceof UsageError || e instanceof ModelError || e instanceof CorpusError) {

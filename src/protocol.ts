@@ -3,6 +3,7 @@
 // arrays of numbers); the host slices typed arrays so only the needed bytes cross.
 import type { ModelInfo, Token } from './engine/types';
 import { HEAD_STAT_NAMES } from './engine/types';
+import type { GenerationSettings, GenerationStepInfo, GenerationStopReason } from './engine/generationTypes';
 
 export type AttentionEncoding = 'f32' | 'u8';
 
@@ -41,6 +42,19 @@ export interface ExportRequestOptions {
   range?: { start: number; end: number };
 }
 
+/** One generated token as the panel gets it (the attention mass [L, H, 3] as an ArrayBuffer of Float32). */
+export type GenerationStepMessage = Omit<GenerationStepInfo, 'mass'> & { mass: ArrayBuffer };
+
+/** Cache comparison: the same generation with and without the key/value cache. */
+export interface CacheComparison {
+  withCache: { msPerToken: number; ids: number[] };
+  withoutCache: { msPerToken: number; ids: number[] };
+  speedup: number;
+  identical: boolean;
+  /** First step where the tokens differ (a near-tie that float rounding flips), if any. */
+  firstDifference?: number;
+}
+
 export type ToPanelMessage =
   | { type: 'analysis'; summary: AnalysisSummary }
   /** One layer, all heads: [H, T, T] row-major. u8 = round(p * 255). */
@@ -62,7 +76,20 @@ export type ToPanelMessage =
    */
   | { type: 'requestExport'; format: 'png' | 'svg'; options?: ExportRequestOptions }
   /** Open the heatmap of one layer and head (from the Layer Profile view's head table). */
-  | { type: 'openHead'; layer: number; head: number };
+  | { type: 'openHead'; layer: number; head: number }
+  /** Generation tab: a generation starts (run = the host's counter; steps and end carry the same run). */
+  | { type: 'generationStart'; run: number; model: ModelInfo; prompt: Token[]; settings: GenerationSettings; sourceName?: string; canInsert: boolean }
+  | { type: 'generationStep'; run: number; step: GenerationStepMessage }
+  | { type: 'generationEnd'; run: number; generationId: number; text: string; stopReason: GenerationStopReason; cache: boolean; prefillMs: number; inserted?: boolean }
+  /** The generation failed (bad settings, prompt too long…): shown in the Generation tab. */
+  | { type: 'generationError'; run: number; message: string }
+  /** [ctx] attention row of one step for a layer and head (null = mean of heads), Float32. */
+  | { type: 'stepRow'; generationId: number; step: number; layer: number; head: number | null; data: ArrayBuffer }
+  | { type: 'cacheComparison'; run: number; status: 'running' | 'done' | 'error'; result?: CacheComparison; message?: string }
+  /** The generated text was inserted into the editor (Insert into Editor). */
+  | { type: 'generationInserted'; run: number }
+  /** Live mode (re-analyze as the analyzed text grows) is on or off. */
+  | { type: 'live'; enabled: boolean };
 
 export type FromPanelMessage =
   | { type: 'ready' }
@@ -77,7 +104,24 @@ export type FromPanelMessage =
   | { type: 'export'; format: 'png' | 'svg'; view: string; data: string; note?: string; width?: number; height?: number }
   | { type: 'exportJson' }
   | { type: 'followCursor'; enabled: boolean }
+  /** Generation tab: run again with these settings (Regenerate), Stop, Insert into Editor, Compare cache, Open as analysis. */
+  | { type: 'generate'; settings: GenerationSettings }
+  | { type: 'stopGeneration' }
+  | { type: 'insertGeneration' }
+  | { type: 'compareCache' }
+  | { type: 'openGenerationAnalysis' }
+  | { type: 'requestStepRow'; generationId: number; step: number; layer: number; head: number | null }
+  | { type: 'setLive'; enabled: boolean }
   | { type: 'log'; level: 'info' | 'error'; message: string };
+
+/** Shape check of generation settings from the panel (the engine checks the ranges and names bad values). */
+export function isGenerationSettings(v: unknown): v is GenerationSettings {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
+  return (o.strategy === 'greedy' || o.strategy === 'sample') && num(o.temperature) && num(o.topK) && num(o.topP)
+    && num(o.seed) && num(o.maxNewTokens) && (o.noCache === undefined || typeof o.noCache === 'boolean');
+}
 
 /** Runtime validation of messages that come from a webview (never trust their shape). */
 export function isFromPanelMessage(m: unknown): m is FromPanelMessage {
@@ -99,7 +143,17 @@ export function isFromPanelMessage(m: unknown): m is FromPanelMessage {
         && (o.note === undefined || typeof o.note === 'string')
         && (o.width === undefined || int(o.width)) && (o.height === undefined || int(o.height));
     case 'followCursor':
+    case 'setLive':
       return typeof o.enabled === 'boolean';
+    case 'stopGeneration':
+    case 'insertGeneration':
+    case 'compareCache':
+    case 'openGenerationAnalysis':
+      return true;
+    case 'generate':
+      return isGenerationSettings(o.settings);
+    case 'requestStepRow':
+      return int(o.generationId) && int(o.step) && int(o.layer) && (o.head === null || int(o.head));
     case 'log':
       return (o.level === 'info' || o.level === 'error') && typeof o.message === 'string';
     default:

@@ -7,6 +7,7 @@ import { CancelledError } from './errors';
 import type { FromWorker, Method, ToWorker, WorkerRequests } from './workerProtocol';
 import type { ModelInfo, Token, ProfileResult } from './types';
 import type { JsonExportOptions, JsonSizeTable } from './jsonExport';
+import type { GenerationSettings, GenerationStepInfo, GenerationSummary } from './generationTypes';
 
 export interface AnalysisHandle {
   analysisId: number;
@@ -21,6 +22,8 @@ export interface AnalysisHandle {
   attnOutNorms: Float32Array; // [L, T]
   flow: Float32Array; // [L, H, 2] mean self attention, mean previous-token attention
   timings: { runMs: number };
+  /** Tokens taken from the key/value cache of the previous analysis, and tokens run (incremental analysis). */
+  incremental?: { reusedTokens: number; newTokens: number };
 }
 
 export interface ProgressInfo {
@@ -55,6 +58,13 @@ export interface EngineClient {
    */
   exportJson(analysisId: number, path: string, options?: JsonExportOptions,
     onProgress?: (p: ProgressInfo) => void, signal?: AbortSignal): Promise<{ bytes: number }>;
+  /** Generate from `text`; `onStep` sees each step as it is produced. Cancelling ends it with stopReason 'cancelled'. */
+  generate(text: string, opts: { settings: GenerationSettings; topK: number; stop?: string },
+    onStep?: (s: GenerationStepInfo) => void, signal?: AbortSignal): Promise<GenerationSummary>;
+  /** [ctx] attention row of generated token `step` for one head, or the mean over heads when head is null. */
+  getStepRow(generationId: number, step: number, layer: number, head: number | null): Promise<Float32Array>;
+  /** Prompt + generated text as an analysis (assembled from the steps, no model run). */
+  generationAnalysis(generationId: number): Promise<AnalysisHandle>;
   /** The Layer Profile of one analysis (norms and head statistics of that text). */
   profileOfAnalysis(analysisId: number, source: string, positions?: number): Promise<ProfileResult>;
   /** Batch profiling of many texts (issue 5). Cancelling resolves with the partial result (complete: false). */
@@ -67,6 +77,7 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   onProgress?: (p: ProgressInfo) => void;
+  onStep?: (s: GenerationStepInfo) => void;
 }
 
 /** Create a client; workerPath defaults to worker.js next to the running bundle (dist/). */
@@ -85,6 +96,7 @@ export function createEngineClient(workerPath: string = join(__dirname, 'worker.
     const p = pending.get(m.id);
     if (!p) return;
     if (m.kind === 'progress') return p.onProgress?.(m.progress);
+    if (m.kind === 'step') return p.onStep?.(m.step);
     pending.delete(m.id);
     if (m.kind === 'result') p.resolve(m.result);
     else p.reject(m.error.name === 'CancelledError' ? new CancelledError(m.error.message) : Object.assign(new Error(m.error.message), { name: m.error.name }));
@@ -92,14 +104,15 @@ export function createEngineClient(workerPath: string = join(__dirname, 'worker.
   worker.on('error', (e) => failAll(new Error(`engine worker crashed: ${e.message}`)));
   worker.on('exit', (code) => failAll(new Error(`engine worker exited (code ${code})`)));
 
-  function call<M extends Method>(method: M, params: WorkerRequests[M]['params'], signal?: AbortSignal, onProgress?: (p: ProgressInfo) => void): Promise<WorkerRequests[M]['result']> {
+  function call<M extends Method>(method: M, params: WorkerRequests[M]['params'], signal?: AbortSignal, onProgress?: (p: ProgressInfo) => void,
+    onStep?: (s: GenerationStepInfo) => void): Promise<WorkerRequests[M]['result']> {
     if (dead) return Promise.reject(dead);
     if (signal?.aborted) return Promise.reject(new CancelledError());
     const id = nextId++;
     const cancel = () => worker.postMessage({ kind: 'cancel', id } satisfies ToWorker);
     signal?.addEventListener('abort', cancel, { once: true });
     return new Promise<WorkerRequests[M]['result']>((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress, onStep });
       worker.postMessage({ kind: 'request', id, method, params } satisfies ToWorker);
     }).finally(() => signal?.removeEventListener('abort', cancel));
   }
@@ -115,6 +128,9 @@ export function createEngineClient(workerPath: string = join(__dirname, 'worker.
     getThumbnails: (analysisId, size) => call('getThumbnails', { analysisId, size }),
     jsonExportSizes: (analysisId) => call('jsonExportSizes', { analysisId }),
     exportJson: (analysisId, path, options, onProgress, signal) => call('exportJson', { analysisId, path, options }, signal, onProgress),
+    generate: (text, opts, onStep, signal) => call('generate', { text, ...opts }, signal, undefined, onStep),
+    getStepRow: (generationId, step, layer, head) => call('getStepRow', { generationId, step, layer, head }),
+    generationAnalysis: (generationId) => call('generationAnalysis', { generationId }),
     profileOfAnalysis: (analysisId, source, positions) => call('profileOfAnalysis', { analysisId, source, positions }),
     profile: (texts, opts, onProgress, signal) => call('profile', { texts, ...opts }, signal, onProgress),
     async dispose() {

@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { performance } from 'node:perf_hooks';
 import { openCheckpoint, type GPT2Checkpoint } from './model';
 import { buildGPT2Graph, type GraphOptions } from './graph';
+import { buildDecodeGraph } from './graphDecode';
 import { GPT2Tokenizer } from './tokenizer';
 import { CancelledError, ModelError } from './errors';
 import type { Analysis, AnalyzeOptions, ModelInfo, Token } from './types';
@@ -60,13 +61,18 @@ export class Engine {
     return this.model;
   }
 
+  /** The session of the decoding graph with a key/value cache (graphDecode.ts), built on first use. */
+  decodeSession(): Promise<ort.InferenceSession> {
+    return this.session({ decode: true });
+  }
+
   /** One ORT session per graph variant, built once per model. */
-  private session(opts: GraphOptions): Promise<ort.InferenceSession> {
+  private session(opts: GraphOptions & { decode?: boolean }): Promise<ort.InferenceSession> {
     const { ckpt } = this.requireModel();
-    const key = JSON.stringify([opts.attnOut ?? false, opts.residuals ?? false, opts.lmHead ?? true]);
+    const key = JSON.stringify([opts.attnOut ?? false, opts.residuals ?? false, opts.lmHead ?? true, opts.decode ?? false]);
     let s = this.sessions.get(key);
     if (!s) {
-      const graph = buildGPT2Graph(ckpt, opts);
+      const graph = opts.decode ? buildDecodeGraph(ckpt) : buildGPT2Graph(ckpt, opts);
       s = ort.InferenceSession.create(graph, {
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,

@@ -8,6 +8,9 @@ import { flowStats, quantizeU8, thumbnails } from './stats';
 import { profileOfAnalysis, profileTexts } from './profile';
 import { estimateJsonSize, FULL_EXPORT, jsonSizeTable, writeAnalysisJson, type JsonTimings } from './jsonExport';
 import { CancelledError } from './errors';
+import { IncrementalAnalyzer } from './incremental';
+import { generate, type GenerationResult, type GenerationStep } from './generate';
+import { attentionMass, type GenerationStepInfo } from './generationTypes';
 import type { Analysis } from './types';
 import type { AnalysisHandle, ProgressInfo } from './client';
 import type { FromWorker, Method, ToWorker, WorkerRequests } from './workerProtocol';
@@ -30,6 +33,15 @@ function evict(count: number, bytes: number) {
 }
 
 const engine = new Engine();
+const incremental = new IncrementalAnalyzer(engine);
+/** The latest generations (their steps' attention rows and the chunks their analysis is assembled from). */
+interface LiveGeneration {
+  steps: GenerationStep[];
+  result?: GenerationResult;
+}
+const generations = new Map<number, LiveGeneration>();
+const KEEP_GENERATIONS = 2;
+let nextGenerationId = 1;
 const analyses = new Map<number, Analysis>();
 const controllers = new Map<number, AbortController>();
 let nextAnalysisId = 1;
@@ -58,45 +70,65 @@ function checkLayer(a: Analysis, layer: number) {
   if (!Number.isInteger(layer) || layer < 0 || layer >= a.model.layers) throw new Error(`layer ${layer} out of range`);
 }
 
+/** Keep an analysis for follow-up requests and describe it to the host (small arrays transferred). */
+function registerAnalysis(a: Analysis, transfer: ArrayBuffer[]): AnalysisHandle {
+  const id = nextAnalysisId++;
+  analyses.set(id, a);
+  evict(KEEP_ANALYSES, Infinity);
+  const { layers: L, heads: H } = a.model;
+  const flow = new Float32Array(L * H * 2);
+  for (let l = 0; l < L; l++) flow.set(flowStats(a.attentions[l], 1, H, a.length), l * H * 2);
+  const handle: AnalysisHandle = {
+    analysisId: id,
+    model: a.model,
+    tokens: a.tokens,
+    truncated: a.truncated,
+    topK: a.topK,
+    topkIds: a.topkIds.slice(),
+    topkProbs: a.topkProbs.slice(),
+    topkTokens: Array.from(a.topkIds, (tid) => engine.loaded!.tokenizer.tokenText(tid)),
+    nextTokenLogProb: a.nextTokenLogProb.slice(),
+    attnOutNorms: a.attnOutNorms.slice(),
+    flow,
+    timings: { runMs: a.timings.runMs },
+  };
+  transfer.push(handle.topkIds.buffer as ArrayBuffer, handle.topkProbs.buffer as ArrayBuffer, handle.nextTokenLogProb.buffer as ArrayBuffer, handle.attnOutNorms.buffer as ArrayBuffer, flow.buffer);
+  return handle;
+}
+
+/** A step as the host sees it: no attention rows (fetched with getStepRow), their mass on prompt / generated / first token. */
+function stepInfo(s: GenerationStep, generationId: number): GenerationStepInfo {
+  const promptLength = s.context - s.index - 1;
+  const mass = s.attention ? attentionMass(s.attention, engine.loaded!.info.heads, promptLength) : new Float32Array(0);
+  const { attention: _rows, ...rest } = s;
+  return { ...rest, generationId, mass };
+}
+
 type Handler<M extends Method> = (
   params: WorkerRequests[M]['params'],
-  ctx: { signal: AbortSignal; progress: (p: ProgressInfo) => void; transfer: ArrayBuffer[] },
+  ctx: {
+    signal: AbortSignal; progress: (p: ProgressInfo) => void; transfer: ArrayBuffer[];
+    /** Report one generation step while the request runs. */
+    step: (s: GenerationStepInfo) => void;
+  },
 ) => Promise<WorkerRequests[M]['result']>;
 
 const handlers: { [M in Method]: Handler<M> } = {
   async load({ modelDir }, { signal }) {
     const m = await exclusive(signal, () => engine.load(modelDir));
     analyses.clear();
+    if (incremental.modelDir !== m.ckpt.dir) incremental.reset();
+    generations.clear();
     return { info: m.info, loadMs: m.loadMs };
   },
 
   async analyze({ text, topK, maxTokens }, { signal, transfer }) {
+    // Incremental: when the text's tokens extend the previous analysis's, only the new tokens are run.
     const a = await exclusive(signal, () => {
       evict(KEEP_ANALYSES - 1, KEEP_BYTES_WHILE_RUNNING);
-      return engine.analyze(text, { topK, maxTokens }, signal);
+      return incremental.analyze(text, { topK, maxTokens }, signal);
     });
-    const id = nextAnalysisId++;
-    analyses.set(id, a);
-    evict(KEEP_ANALYSES, Infinity);
-    const { layers: L, heads: H } = a.model;
-    const flow = new Float32Array(L * H * 2);
-    for (let l = 0; l < L; l++) flow.set(flowStats(a.attentions[l], 1, H, a.length), l * H * 2);
-    const handle: AnalysisHandle = {
-      analysisId: id,
-      model: a.model,
-      tokens: a.tokens,
-      truncated: a.truncated,
-      topK: a.topK,
-      topkIds: a.topkIds.slice(),
-      topkProbs: a.topkProbs.slice(),
-      topkTokens: Array.from(a.topkIds, (tid) => engine.loaded!.tokenizer.tokenText(tid)),
-      nextTokenLogProb: a.nextTokenLogProb.slice(),
-      attnOutNorms: a.attnOutNorms.slice(),
-      flow,
-      timings: { runMs: a.timings.runMs },
-    };
-    transfer.push(handle.topkIds.buffer as ArrayBuffer, handle.topkProbs.buffer as ArrayBuffer, handle.nextTokenLogProb.buffer as ArrayBuffer, handle.attnOutNorms.buffer as ArrayBuffer, flow.buffer);
-    return handle;
+    return { ...registerAnalysis(a, transfer), incremental: a.incremental };
   },
 
   async getLayer({ analysisId, layer, encoding }, { transfer }) {
@@ -132,6 +164,56 @@ const handlers: { [M in Method]: Handler<M> } = {
     for (let l = 0; l < L; l++) data.set(thumbnails(a.attentions[l], 1, H, a.length, size).data, l * H * S * S);
     transfer.push(data.buffer);
     return { size: S, data: data.buffer };
+  },
+
+  async generate({ text, settings, topK, stop }, { signal, step }) {
+    // registered before it runs, so the panel can fetch step rows while tokens stream in
+    const id = nextGenerationId++;
+    const live: LiveGeneration = { steps: [] };
+    generations.set(id, live);
+    for (const old of [...generations.keys()].slice(0, -KEEP_GENERATIONS)) generations.delete(old);
+    const r = await exclusive(signal, () => generate(engine, text, {
+      strategy: settings.strategy, temperature: settings.temperature, topK: settings.topK, topP: settings.topP, seed: settings.seed,
+      maxNewTokens: settings.maxNewTokens, cache: !settings.noCache, candidates: topK, stop, attentions: true,
+    }, (s) => {
+      live.steps.push(s);
+      step({ ...stepInfo(s, id), prompt: s.index === 0 ? engine.loaded!.tokenizer.encode(text, engine.loaded!.info.ctx).tokens : undefined });
+    }, signal)).catch((e: unknown) => {
+      generations.delete(id);
+      throw e;
+    });
+    live.result = r;
+    return {
+      generationId: id, prompt: r.prompt, steps: r.steps.map((s) => stepInfo(s, id)), text: r.text, allText: r.allText,
+      stopReason: r.stopReason, cache: r.cache, timings: r.timings,
+    };
+  },
+
+  async getStepRow({ generationId, step, layer, head }, { transfer }) {
+    const g = generations.get(generationId);
+    if (!g) throw new Error(`generation ${generationId} is no longer available; generate again`);
+    const s = g.steps[step];
+    if (!s?.attention) throw new Error(`step ${step} out of range`);
+    const H = engine.loaded!.info.heads;
+    if (!Number.isInteger(layer) || layer < 0 || layer >= s.attention.length) throw new Error(`layer ${layer} out of range`);
+    const rows = s.attention[layer];
+    const row = new Float32Array(s.context);
+    const heads = head === null ? [...Array(H).keys()] : [head];
+    for (const h of heads) {
+      if (h < 0 || h >= H) throw new Error(`head ${h} out of range`);
+      for (let j = 0; j < s.context; j++) row[j] += rows[h * s.context + j] / heads.length;
+    }
+    transfer.push(row.buffer);
+    return row;
+  },
+
+  async generationAnalysis({ generationId }, { transfer }) {
+    const g = generations.get(generationId)?.result;
+    if (!g) throw new Error(`generation ${generationId} is no longer available (or still running); generate again`);
+    const a = g.analysis();
+    // the generation's cache holds exactly these tokens: typing on at the end of the text is incremental
+    if (g.kv && g.kv.cache.length === a.length) incremental.adopt(g.kv.cache, a, g.kv.lastLogProbs);
+    return registerAnalysis(a, transfer);
   },
 
   async jsonExportSizes({ analysisId }) {
@@ -213,6 +295,7 @@ port.on('message', async (msg: ToWorker) => {
     const result = await handler(msg.params as never, {
       signal: controller.signal,
       progress: (progress) => post({ kind: 'progress', id: msg.id, progress }),
+      step: (step) => post({ kind: 'step', id: msg.id, step }),
       transfer,
     });
     post({ kind: 'result', id: msg.id, result }, transfer);

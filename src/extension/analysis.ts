@@ -88,6 +88,13 @@ function toSummary(h: AnalysisHandle, text: string, note: string | undefined, so
   };
 }
 
+/** Another controller sharing the panel (the Generation tab): handles its own messages, resends its state on ready. */
+export interface PanelClient {
+  handles(m: FromPanelMessage): boolean;
+  onPanelMessage(m: Exclude<FromPanelMessage, { type: 'ready' }>): Promise<void>;
+  onPanelReady(): void;
+}
+
 export class AnalysisController implements PanelOwner, vscode.Disposable {
   private panel: AttentionPanel | undefined;
   private current: Session | undefined;
@@ -104,6 +111,7 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
   readonly onDidAnalyze = this.analyzed.event;
   readonly decorations: Decorations;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly panelClients: PanelClient[] = [];
 
   constructor(private readonly ctx: Ctx, private readonly models: ModelManager) {
     this.decorations = new Decorations(() => ({ scheme: ctx.config.colorScheme, opacity: ctx.config.decorationOpacity }));
@@ -191,6 +199,28 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
     }
   }
 
+  /** Show an analysis that was not run by Show Attention (e.g. generated text, assembled from its steps). */
+  showHandle(document: vscode.TextDocument, input: AnalysisInput, handle: AnalysisHandle): Session {
+    this.run?.abort();
+    this.ensurePanel();
+    const session = this.adopt(document, input, handle, handle.tokens.length);
+    this.panel?.post({ type: 'analysis', summary: session.summary });
+    if (!this.stillMatches(session)) this.markStale(session);
+    this.panelStatus = undefined;
+    this.analyzed.fire(session);
+    return session;
+  }
+
+  /** For a PanelClient: post to the panel, opening it first unless `open` is false. */
+  postToPanel(message: ToPanelMessage, open = true): void {
+    if (open) this.ensurePanel();
+    this.panel?.post(message);
+  }
+
+  addPanelClient(client: PanelClient): void {
+    this.panelClients.push(client);
+  }
+
   private adopt(document: vscode.TextDocument, input: AnalysisInput, handle: AnalysisHandle, maxTokens: number): Session {
     const notes = [input.note];
     const lastEnd = handle.tokens.at(-1)?.end ?? 0;
@@ -276,6 +306,7 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
       if (s.stale) panel.post({ type: 'stale', analysisId: s.summary.analysisId });
     }
     if (this.panelStatus && (!s || this.run)) panel.post(this.panelStatus);
+    for (const c of this.panelClients) c.onPanelReady();
   }
 
   onPanelDisposed(panel: AttentionPanel): void {
@@ -287,6 +318,14 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
   }
 
   onPanelMessage(panel: AttentionPanel, m: Exclude<FromPanelMessage, { type: 'ready' }>): void {
+    const client = this.panelClients.find((c) => c.handles(m));
+    if (client) {
+      void client.onPanelMessage(m).catch((err: unknown) => {
+        this.ctx.log.error(`Panel request "${m.type}" failed:`, err instanceof Error ? (err.stack ?? err.message) : String(err));
+        panel.post({ type: 'error', message: errorMessage(err) });
+      });
+      return;
+    }
     void this.handlePanelMessage(panel, m).catch((err: unknown) => {
       this.ctx.log.error(`Panel request "${m.type}" failed:`, err instanceof Error ? (err.stack ?? err.message) : String(err));
       panel.post({ type: 'error', message: errorMessage(err) });

@@ -7,6 +7,8 @@ import type { Ctx } from './ctx';
 import { ActionableError, errorMessage, isUserError } from './format';
 import { isCancelled, type ModelManager } from './models';
 import type { ProfileRunner } from './profileTexts';
+import type { GenerationController } from './generation';
+import type { LiveMode } from './live';
 
 export const COMMANDS = {
   showAttention: 'attentionInspector.showAttention',
@@ -20,6 +22,8 @@ export const COMMANDS = {
   exportSvg: 'attentionInspector.exportSvg',
   exportJson: 'attentionInspector.exportJson',
   showLog: 'attentionInspector.showLog',
+  generateFromSelection: 'attentionInspector.generateFromSelection',
+  toggleLive: 'attentionInspector.toggleLive',
 } as const;
 
 export interface Services {
@@ -27,6 +31,8 @@ export interface Services {
   models: ModelManager;
   analysis: AnalysisController;
   profiles: ProfileRunner;
+  generation: GenerationController;
+  live: LiveMode;
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -43,6 +49,8 @@ const TITLES: Record<keyof typeof COMMANDS, string> = {
   exportSvg: 'Export SVG failed',
   exportJson: 'Export JSON failed',
   showLog: 'Show Log failed',
+  generateFromSelection: 'Generate From Selection failed',
+  toggleLive: 'Live mode failed',
 };
 
 const asUri = (v: unknown): vscode.Uri | undefined => (v instanceof vscode.Uri ? v : undefined);
@@ -60,6 +68,8 @@ function handlers(s: Services): Record<keyof typeof COMMANDS, Handler> {
     exportSvg: () => s.analysis.requestExport('svg'),
     exportJson: () => s.analysis.exportJson(),
     showLog: () => s.ctx.log.show(),
+    generateFromSelection: () => s.generation.generateFromSelection(),
+    toggleLive: () => s.live.set(!s.live.isEnabled),
   };
 }
 

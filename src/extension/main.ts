@@ -9,6 +9,8 @@ import { ModelManager } from './models';
 import { PANEL_VIEW_TYPE } from './panel';
 import { LayerProfileView, PROFILE_VIEW_ID } from './profileView';
 import { ProfileRunner } from './profileTexts';
+import { GenerationController } from './generation';
+import { LiveMode } from './live';
 
 let ctx: Ctx | undefined;
 
@@ -26,7 +28,10 @@ export function activate(extension: vscode.ExtensionContext): void {
   });
   profiles = new ProfileRunner(c, models, view);
   c.push(models, analysis, view, profiles);
-  c.push(...registerCommands({ ctx: c, models, analysis, profiles }));
+  const generation = new GenerationController(c, models, analysis);
+  const live = new LiveMode(c, analysis);
+  c.push(generation, live);
+  c.push(...registerCommands({ ctx: c, models, analysis, profiles, generation, live }));
   c.push(registerHover((doc) => analysis.sessionFor(doc)));
   c.push(analysis.onDidAnalyze((s) => void view.profileSelection(s.summary.analysisId, `${s.summary.sourceName ?? 'selection'} (selection)`)));
   c.push(vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {

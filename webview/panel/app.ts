@@ -17,6 +17,7 @@ import { ModelView } from './views/modelView';
 import { HeatmapView } from './views/heatmapView';
 import { TokensView } from './views/tokensView';
 import { FlowView } from './views/flowView';
+import { GenerationView, GENERATION_MESSAGES } from './views/generationView';
 import type { SceneFonts } from './scene';
 
 /**
@@ -34,6 +35,7 @@ const NAV: Record<TabId, { layer: boolean; head: boolean }> = {
   heatmap: { layer: true, head: true },
   tokens: { layer: true, head: true },
   flow: { layer: true, head: false },
+  generation: { layer: false, head: false }, // the Generation tab has its own layer and head
 };
 
 export class PanelApp implements PanelContext {
@@ -44,6 +46,7 @@ export class PanelApp implements PanelContext {
   private currentTheme: Theme;
   private colors: string[] = [];
   private readonly views: PanelView[];
+  private readonly generation: GenerationView;
   private readonly header: Header;
   private readonly strip: TokenStrip;
   private readonly tabs: HTMLElement & { selectedIndex: number };
@@ -68,6 +71,7 @@ export class PanelApp implements PanelContext {
       exportView: (f) => this.exportView(f),
       exportJson: () => this.host.post({ type: 'exportJson' }),
       followCursor: (enabled) => { this.update({ followCursor: enabled }); this.host.post({ type: 'followCursor', enabled }); },
+      live: (enabled) => this.host.post({ type: 'setLive', enabled }),
     });
     this.header.setFollow(this.state.followCursor);
     this.strip = new TokenStrip({
@@ -84,7 +88,8 @@ export class PanelApp implements PanelContext {
       makeButton('◀', 'Previous layer', () => this.stepLayer(-1)), this.layerSelect.element,
       makeButton('▶', 'Next layer', () => this.stepLayer(1)), this.headSelect.element, this.layerStatus,
     );
-    this.views = [new HeadView(this), new ModelView(this), new HeatmapView(this), new TokensView(this), new FlowView(this)];
+    this.generation = new GenerationView(this, host);
+    this.views = [new HeadView(this), new ModelView(this), new HeatmapView(this), new TokensView(this), new FlowView(this), this.generation];
     this.tabs = this.buildTabs();
     this.empty = el('div', 'empty-state', 'Waiting for an analysis… Select text in an editor and run “Show Attention”.');
     this.exportDialog = new ExportDialog({
@@ -162,7 +167,19 @@ export class PanelApp implements PanelContext {
   }
 
   private handle(m: ToPanelMessage): void {
+    if (GENERATION_MESSAGES.has(m.type)) {
+      this.generation.receive(m as Parameters<GenerationView['receive']>[0]);
+      if (m.type === 'generationStart') {
+        this.header.setProgress(null);
+        this.setLoaded(true);
+        this.showTab('generation');
+      }
+      return;
+    }
     switch (m.type) {
+      case 'live':
+        this.header.setLive(m.enabled);
+        return;
       case 'analysis':
         this.setAnalysis(new AnalysisStore(m.summary, (l, e) => this.requestLayer(m.summary.analysisId, l, e),
           (size) => this.host.post({ type: 'requestThumbnails', analysisId: m.summary.analysisId, size })));
@@ -257,7 +274,14 @@ export class PanelApp implements PanelContext {
 
   private renderNow(): void {
     const store = this.current;
-    if (!store) return;
+    if (!store) {
+      // a generation can come before any analysis: only its tab has something to show
+      this.strip.element.hidden = true;
+      this.nav.hidden = true;
+      if (this.state.tab === 'generation') this.generation.render();
+      return;
+    }
+    this.strip.element.hidden = this.state.tab === 'generation';
     try {
       this.syncNav(store);
       const view = this.activeView();
@@ -310,7 +334,8 @@ export class PanelApp implements PanelContext {
     this.update({ layer: Math.max(0, Math.min(store.L - 1, this.state.layer + delta)) });
   }
 
-  private setLoaded(loaded: boolean): void {
+  private setLoaded(analysisLoaded: boolean): void {
+    const loaded = analysisLoaded || this.generation.active;
     this.empty.hidden = loaded;
     this.strip.element.hidden = !loaded;
     this.nav.hidden = !loaded;
@@ -347,7 +372,7 @@ export class PanelApp implements PanelContext {
 
   /** Open the export dialog for the active view (toolbar "Export…", palette commands). */
   private exportView(format: ExportFormat): void {
-    if (!this.current) {
+    if (!this.current && this.activeView() !== this.generation) {
       this.reportError(new Error('Nothing to export yet: no analysis has been received'));
       return;
     }
@@ -369,9 +394,9 @@ export class PanelApp implements PanelContext {
   private async exportNow(format: ExportFormat, opts: ExportOptions): Promise<void> {
     const view = this.activeView();
     try {
-      if (!this.current) throw new Error('Nothing to export yet: no analysis has been received');
+      if (!this.current && view !== this.generation) throw new Error('Nothing to export yet: no analysis has been received');
       const r = opts.range;
-      if (r && (r.start < 0 || r.end > this.current.T || r.start >= r.end)) {
+      if (r && this.current && (r.start < 0 || r.end > this.current.T || r.start >= r.end)) {
         throw new Error(`Export range #${r.start}–#${r.end - 1} is outside the ${this.current.T} tokens`);
       }
       const size = view.exportSize?.(opts);

@@ -9,6 +9,8 @@ export interface HeaderActions {
   exportView(format: 'png' | 'svg'): void;
   exportJson(): void;
   followCursor(enabled: boolean): void;
+  /** Live mode: re-analyze as the analyzed text grows (only the new tokens run). */
+  live?(enabled: boolean): void;
 }
 
 export class Header {
@@ -24,6 +26,7 @@ export class Header {
   private readonly error: HTMLElement;
   private readonly errorText: HTMLElement;
   private readonly follow: { element: HTMLElement; set(v: boolean): void };
+  private readonly liveToggle: { element: HTMLElement; set(v: boolean): void } | undefined;
 
   constructor(actions: HeaderActions) {
     this.element = el('header', 'panel-header');
@@ -44,6 +47,8 @@ export class Header {
     const spacer = el('span', 'spacer');
     this.follow = makeCheckbox('Follow cursor', actions.followCursor);
     this.follow.element.title = 'Select the query token under the editor cursor';
+    this.liveToggle = actions.live ? makeCheckbox('Live', (v) => actions.live!(v)) : undefined;
+    if (this.liveToggle) this.liveToggle.element.title = 'Re-analyze as you type at the end of the analyzed text (only the new tokens run)';
     const exports = el('span', 'exports');
     exports.setAttribute('role', 'group');
     exports.setAttribute('aria-label', 'Export');
@@ -51,7 +56,7 @@ export class Header {
       makeButton('Export…', 'Export the current view as PNG or SVG (whole view, scale, background, title)', () => actions.exportView('png')),
       makeButton('JSON', 'Export the whole analysis as JSON', () => actions.exportJson()),
     );
-    row.append(this.model, this.count, this.truncated, this.source, this.progress, spacer, this.follow.element, exports);
+    row.append(this.model, this.count, this.truncated, this.source, this.progress, spacer, this.follow.element, ...(this.liveToggle ? [this.liveToggle.element] : []), exports);
     this.note = el('div', 'note');
     this.note.hidden = true;
     this.stale = el('div', 'banner stale-banner', 'The text changed since this analysis: the views show the old text. Run Show Attention again to refresh.');
@@ -86,6 +91,10 @@ export class Header {
 
   setFollow(v: boolean): void {
     this.follow.set(v);
+  }
+
+  setLive(v: boolean): void {
+    this.liveToggle?.set(v);
   }
 
   setStale(stale: boolean): void {

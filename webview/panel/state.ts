@@ -1,6 +1,6 @@
 // UI state persisted with acquireVsCodeApi().setState so a hidden/restored panel comes back as it was.
 
-export const TAB_IDS = ['head', 'model', 'heatmap', 'tokens', 'flow'] as const;
+export const TAB_IDS = ['head', 'model', 'heatmap', 'tokens', 'flow', 'generation'] as const;
 export type TabId = (typeof TAB_IDS)[number];
 export type HeatmapLayout = 'single' | 'grid';
 /** by block = fix a layer, step through its heads; by layer = fix a head index, step through layers. */
