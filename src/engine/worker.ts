@@ -2,13 +2,14 @@
 // never blocks. Large arrays leave as transferable ArrayBuffers.
 import { parentPort } from 'node:worker_threads';
 import { createWriteStream } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { Engine } from './engine';
 import { flowStats, quantizeU8, thumbnails } from './stats';
 import { profileOfAnalysis, profileTexts } from './profile';
 import { writeAnalysisJson } from './jsonExport';
 import { CancelledError } from './errors';
 import type { Analysis } from './types';
-import type { AnalysisHandle } from './client';
+import type { AnalysisHandle, AnalysisPhase, ProgressInfo } from './client';
 import type { FromWorker, Method, ToWorker, WorkerRequests } from './workerProtocol';
 
 /** Analyses kept for follow-up requests (each can be ~600 MB at T=1024 on gpt2-small). */
@@ -28,7 +29,8 @@ function evict(count: number, bytes: number) {
   });
 }
 
-const engine = new Engine();
+// Spinning intra-op threads compete with the workbench on small machines (see EngineOptions.spinning).
+const engine = new Engine({ spinning: false });
 const analyses = new Map<number, Analysis>();
 const controllers = new Map<number, AbortController>();
 let nextAnalysisId = 1;
@@ -57,7 +59,7 @@ function checkLayer(a: Analysis, layer: number) {
 
 type Handler<M extends Method> = (
   params: WorkerRequests[M]['params'],
-  ctx: { signal: AbortSignal; progress: (p: { done: number; total: number; message?: string }) => void; transfer: ArrayBuffer[] },
+  ctx: { signal: AbortSignal; progress: (p: ProgressInfo) => void; transfer: ArrayBuffer[] },
 ) => Promise<WorkerRequests[M]['result']>;
 
 const handlers: { [M in Method]: Handler<M> } = {
@@ -67,11 +69,26 @@ const handlers: { [M in Method]: Handler<M> } = {
     return { info: m.info, loadMs: m.loadMs };
   },
 
-  async analyze({ text, topK, maxTokens }, { signal, transfer }) {
+  async analyze({ text, topK, maxTokens }, { signal, transfer, progress }) {
+    const phase = (p: AnalysisPhase, tokens?: number) => progress({ done: 0, total: 0, phase: p, tokens });
+    phase('queued');
+    let t = performance.now();
+    let tokenizeMs = 0;
     const a = await exclusive(signal, () => {
       evict(KEEP_ANALYSES - 1, KEEP_BYTES_WHILE_RUNNING);
-      return engine.analyze(text, { topK, maxTokens }, signal);
+      return engine.analyze(text, {
+        topK, maxTokens,
+        onPhase: (p, tokens) => {
+          if (p === 'running') tokenizeMs = performance.now() - t;
+          else t = performance.now();
+          phase(p, tokens);
+        },
+      }, signal);
     });
+    // Cancelled while the (uninterruptible) ORT run went on: drop the result here, keep the older analyses.
+    if (signal.aborted) throw new CancelledError();
+    phase('preparing', a.length);
+    t = performance.now();
     const id = nextAnalysisId++;
     analyses.set(id, a);
     evict(KEEP_ANALYSES, Infinity);
@@ -90,7 +107,7 @@ const handlers: { [M in Method]: Handler<M> } = {
       nextTokenLogProb: a.nextTokenLogProb.slice(),
       attnOutNorms: a.attnOutNorms.slice(),
       flow,
-      timings: { runMs: a.timings.runMs },
+      timings: { runMs: a.timings.runMs, tokenizeMs, prepareMs: performance.now() - t },
     };
     transfer.push(handle.topkIds.buffer as ArrayBuffer, handle.topkProbs.buffer as ArrayBuffer, handle.nextTokenLogProb.buffer as ArrayBuffer, handle.attnOutNorms.buffer as ArrayBuffer, flow.buffer);
     return handle;
