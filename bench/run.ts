@@ -8,6 +8,7 @@ const targets = {
   profile: '64 texts × ~60 tokens ≤ 10000 ms',
   webview: 'head view first paint ≤ 300 ms at T=512, model view ≤ 1000 ms at T=1024',
   hover: 'hover answer ≤ 100 ms after analysis (T=1024, k=10)',
+  workbench: 'command-to-first-paint in code-server (model not loaded) ≤ 1.2× the CLI\'s cold load + run at T=1024, same run',
 };
 
 const results: Record<string, unknown> = { machine: { cpus: require('node:os').cpus().length, node: process.version }, targets };

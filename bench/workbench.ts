@@ -83,6 +83,18 @@ export function loggedPhases(log: string): Record<string, number> {
   return out;
 }
 
+/** Quick Open can miss its 15 s bound on a busy shared machine: try again before giving up. */
+export async function openFileRetrying(wb: Workbench, file: string, attempts = 3): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await wb.openFile(file);
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await wb.closeQuickInput();
+    }
+  }
+}
+
 /**
  * Run Show Attention from the command palette (cursor in the one-paragraph file): the palette is opened and
  * filtered first, and the clock starts when Enter runs the command. Returns that time (epoch ms).
@@ -118,7 +130,7 @@ async function workbenchRuns(extension: string, T: number, text: string) {
   try {
     setMachineSettings(server, { 'attentionInspector.modelPath': modelDir });
     wb = await Workbench.open(server);
-    await wb.openFile('long.txt');
+    await openFileRetrying(wb, 'long.txt');
     await sleep(1500); // let the workbench settle (its own startup work) before timing
     const runs: Record<string, unknown>[] = [];
     for (const label of ['first', 'warm']) {

@@ -86,6 +86,8 @@ const handlers: { [M in Method]: Handler<M> } = {
       }, signal);
     });
     // Cancelled while the (uninterruptible) ORT run went on: drop the result here, keep the older analyses.
+    // The run holds this thread, so a cancel sent meanwhile is still queued: let it arrive first.
+    await new Promise((resolve) => setImmediate(resolve));
     if (signal.aborted) throw new CancelledError();
     phase('preparing', a.length);
     t = performance.now();

@@ -96,6 +96,8 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
   /** The latest analysis of each document (for hovers), by URI. */
   private readonly sessions = new Map<string, Session>();
   private run: AbortController | undefined;
+  /** When the running analysis was started (Date.now()), for the elapsed time of a panel that (re)loads. */
+  private runStarted = 0;
   /** Shown when the panel (re)loads and there is no analysis to show: progress or the last error. */
   private panelStatus: ToPanelMessage | undefined;
   private followCursor = false;
@@ -154,6 +156,7 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
     const run = new AbortController();
     this.run = run;
     const started = Date.now();
+    this.runStarted = started;
     this.ensurePanel();
     const chars = input.text.length.toLocaleString('en-US');
     const progress = (phase: PanelPhase, message: string) => {
@@ -329,7 +332,10 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
       panel.post({ type: 'analysis', summary: s.summary });
       if (s.stale) panel.post({ type: 'stale', analysisId: s.summary.analysisId });
     }
-    if (this.panelStatus && (!s || this.run)) panel.post(this.panelStatus);
+    const status = this.panelStatus;
+    if (status && (!s || this.run)) {
+      panel.post(status.type === 'progress' && status.elapsedMs !== undefined ? { ...status, elapsedMs: Date.now() - this.runStarted } : status);
+    }
   }
 
   onPanelDisposed(panel: AttentionPanel): void {
