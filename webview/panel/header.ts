@@ -64,7 +64,11 @@ export class Header {
     this.progressText.setAttribute('role', 'status');
     // Ticks every second: not a live region (a screen reader would read every tick).
     this.elapsed = el('span', 'progress-elapsed');
-    this.cancel = makeButton('Cancel', 'Cancel the running analysis (the previous analysis stays shown)', () => actions.cancelAnalysis());
+    // Cancel takes effect in the panel at once; the host confirms with progressEnd (or a new analysis).
+    this.cancel = makeButton('Cancel', 'Cancel the running analysis (the previous analysis stays shown)', () => {
+      this.endProgress('Cancelling…');
+      actions.cancelAnalysis();
+    });
     this.cancel.classList.add('progress-cancel');
     this.progress.append(ring, this.progressText, this.elapsed, this.cancel);
     this.done = el('div', 'note progress-done');
