@@ -58,19 +58,18 @@ async function paints(frame: Frame): Promise<{ start: number; end: number }[]> {
 }
 
 /**
- * The head-view paint of the analysis run at `t0`: the first one whose layer arrived after that analysis'
- * summary was posted (the extension logs "Analysis phases: … summary N ms"; `logged` = how many such lines
- * there were before). An earlier analysis' f32 refinement can still paint after `t0`, so `t0` alone is not enough.
- * Also the next paint of the same layer (the f32 copy refining the u8 one), when it comes within `refineMs`.
+ * The head-view paint of the next analysis: the first one whose layer arrived after that analysis was logged
+ * ("Analyzed N tokens …", written just before the summary is posted; `logged` = how many such lines there were
+ * before). An earlier analysis' f32 refinement can still paint after the command, so its time alone is not
+ * enough. Also the next paint of the same layer (the f32 copy refining the u8 one), when it comes within `refineMs`.
  */
-export async function waitForPaintOf(wb: Workbench, t0: number, logged: number, timeoutMs: number, refineMs = 0) {
-  const summaryMs = await waitFor(() => {
-    const all = [...wb.server.extensionHostLog().matchAll(/Analysis phases: .* summary (\d+) ms/g)];
-    return all.length > logged ? Number(all[all.length - 1][1]) : undefined;
+export async function waitForPaintOf(wb: Workbench, logged: number, timeoutMs: number, refineMs = 0) {
+  const analyzedAt = await waitFor(() => {
+    const all = analyzedLines(wb.server.extensionHostLog());
+    return all.length > logged ? all[all.length - 1] : undefined;
   }, timeoutMs, async () => `the analysis did not finish; log:\n${wb.server.extensionHostLog().slice(-2000)}`, 50);
   const frame = await wb.getWebviewFrame('Attention', 10_000);
-  const after = t0 + summaryMs - 5; // the host's and the browser's clocks are the same machine's
-  const first = await waitFor(async () => (await paints(frame)).find((p) => p.start >= after), 60_000,
+  const first = await waitFor(async () => (await paints(frame)).find((p) => p.start >= analyzedAt - 5), 60_000,
     async () => `the head view did not paint; log:\n${wb.server.extensionHostLog().slice(-2000)}`, 50);
   const refined = refineMs > 0
     ? await waitFor(async () => (await paints(frame)).find((p) => p.start > first.start), refineMs, () => '', 100).catch(() => undefined)
@@ -78,7 +77,11 @@ export async function waitForPaintOf(wb: Workbench, t0: number, logged: number, 
   return { first, refined };
 }
 
-export const countPhaseLines = (log: string) => [...log.matchAll(/Analysis phases: /g)].length;
+/** Epoch ms of each "Analyzed N tokens" log line (the log's local timestamps; the same machine's clock). */
+export function analyzedLines(log: string): number[] {
+  return [...log.matchAll(/^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3}) \[info\] Analyzed \d+ tokens/gm)]
+    .map((m) => new Date(`${m[1]}T${m[2]}`).getTime()).sort((a, b) => a - b);
+}
 
 /** What the extension logged for the latest load and analysis (ms). */
 export function loggedPhases(log: string): Record<string, number> {
@@ -146,9 +149,9 @@ async function workbenchRuns(extension: string, T: number, text: string) {
     await sleep(1500); // let the workbench settle (its own startup work) before timing
     const runs: Record<string, unknown>[] = [];
     for (const label of ['first', 'warm']) {
-      const logged = countPhaseLines(server.extensionHostLog());
+      const logged = analyzedLines(server.extensionHostLog()).length;
       const t0 = await pressShowAttention(wb);
-      const { first, refined } = await waitForPaintOf(wb, t0, logged, 180_000, T >= 256 ? 90_000 : 0);
+      const { first, refined } = await waitForPaintOf(wb, logged, 180_000, T >= 256 ? 90_000 : 0);
       runs.push({
         run: label, firstPaintMs: Math.round(first.end - t0), layerArrivedMs: Math.round(first.start - t0),
         ...(refined ? { f32PaintMs: Math.round(refined.end - t0) } : {}),

@@ -20,8 +20,11 @@ import {
 const REMEMBERED_KEY = 'attentionInspector.lastAnalysis';
 /** From this many tokens on, an f32 layer request is answered with a u8 copy first (see sendLayer). */
 const U8_FIRST_FROM_TOKENS = 256;
-/** Longest wait for the panel's first layer request before onDidAnalyze fires anyway (hidden panel). */
-const FIRST_LAYER_WAIT_MS = 3000;
+/**
+ * Longest wait for a visible panel's first layer before onDidAnalyze fires anyway. Generous: on a busy 2-core
+ * machine the panel's request alone can take seconds, and firing early puts the profile ahead of the layer.
+ */
+const FIRST_LAYER_WAIT_MS = 20_000;
 /** Context key for when-clauses: an analysis is shown in the panel. */
 const HAS_ANALYSIS = 'attentionInspector.hasAnalysis';
 
@@ -220,7 +223,8 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
   /** Fire onDidAnalyze once the panel has its first layer (see `firstLayer`), or after a while anyway. */
   private announceLater(session: Session, started: number): void {
     this.announceNow();
-    const timer = setTimeout(() => this.announceNow(), this.panel ? FIRST_LAYER_WAIT_MS : 0);
+    // A hidden panel asks for nothing until it is shown: announce at once then.
+    const timer = setTimeout(() => this.announceNow(), this.panel?.visible ? FIRST_LAYER_WAIT_MS : 0);
     this.firstLayer = { analysisId: session.summary.analysisId, started, session, timer };
   }
 
