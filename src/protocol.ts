@@ -55,6 +55,9 @@ export interface CacheComparison {
   firstDifference?: number;
 }
 
+/** What a Show Attention run is doing, as the panel shows it. */
+export type PanelPhase = 'downloading' | 'loading' | 'queued' | 'tokenizing' | 'running' | 'preparing';
+
 export type ToPanelMessage =
   | { type: 'analysis'; summary: AnalysisSummary }
   /** One layer, all heads: [H, T, T] row-major. u8 = round(p * 255). */
@@ -65,7 +68,13 @@ export type ToPanelMessage =
    * normalized): the panel derives each thumbnail's maximum, and the shared maximum, from them.
    */
   | { type: 'thumbnails'; analysisId: number; size: number; data: ArrayBuffer }
-  | { type: 'progress'; message: string }
+  /**
+   * Work in progress. For a Show Attention run: `phase`, `elapsedMs` so far (the panel keeps the clock
+   * ticking) and `cancellable` (the panel shows Cancel, which posts `cancelAnalysis`).
+   */
+  | { type: 'progress'; message: string; phase?: PanelPhase; elapsedMs?: number; cancellable?: boolean }
+  /** The run in progress ended without a new analysis (cancelled): hide the progress; the last analysis stays. */
+  | { type: 'progressEnd'; message?: string }
   | { type: 'stale'; analysisId: number }
   | { type: 'error'; message: string }
   /** The host asks the panel to select a query token (follow-cursor in the editor). */
@@ -95,6 +104,8 @@ export type FromPanelMessage =
   | { type: 'ready' }
   | { type: 'requestLayer'; analysisId: number; layer: number; encoding: AttentionEncoding }
   | { type: 'requestThumbnails'; analysisId: number; size: number }
+  /** Cancel the running Show Attention (the previous analysis stays shown). */
+  | { type: 'cancelAnalysis' }
   /** Paint the keys this query attends to in the editor; head null = mean over heads; query null = clear. */
   | { type: 'queryChanged'; analysisId: number; query: number | null; layer: number; head: number | null }
   /**
@@ -131,6 +142,7 @@ export function isFromPanelMessage(m: unknown): m is FromPanelMessage {
   switch (o.type) {
     case 'ready':
     case 'exportJson':
+    case 'cancelAnalysis':
       return true;
     case 'requestLayer':
       return int(o.analysisId) && int(o.layer) && (o.encoding === 'f32' || o.encoding === 'u8');

@@ -21,15 +21,22 @@ export interface AnalysisHandle {
   nextTokenLogProb: Float32Array; // [T], NaN for last
   attnOutNorms: Float32Array; // [L, T]
   flow: Float32Array; // [L, H, 2] mean self attention, mean previous-token attention
-  timings: { runMs: number };
+  /** Worker-side times (ms): tokenizing, the model run, preparing the handle (stats, copies). */
+  timings: { runMs: number; tokenizeMs?: number; prepareMs?: number };
   /** Tokens taken from the key/value cache of the previous analysis, and tokens run (incremental analysis). */
   incremental?: { reusedTokens: number; newTokens: number };
 }
+
+/** What an analysis is doing: waiting for an earlier run to finish, tokenizing, running the model, preparing views. */
+export type AnalysisPhase = 'queued' | 'tokenizing' | 'running' | 'preparing';
 
 export interface ProgressInfo {
   done: number;
   total: number;
   message?: string;
+  /** Show Attention: the phase, and the analysis' token count once tokenized. */
+  phase?: AnalysisPhase;
+  tokens?: number;
   /** Profile runs: the engine's estimate (weighted by tokens) and the tokens done so far. */
   etaSeconds?: number;
   tokensDone?: number;
@@ -42,7 +49,7 @@ export interface EngineClient {
   /** Load (or reuse the cached) model from a folder with config.json, model.safetensors, tokenizer.json. */
   load(modelDir: string, signal?: AbortSignal): Promise<{ info: ModelInfo; loadMs: number }>;
   /** Analyze text with the loaded model (at most maxTokens tokens, default the model context). The worker keeps the full attention tensors for follow-up requests. */
-  analyze(text: string, opts: { topK: number; maxTokens?: number }, signal?: AbortSignal): Promise<AnalysisHandle>;
+  analyze(text: string, opts: { topK: number; maxTokens?: number }, signal?: AbortSignal, onProgress?: (p: ProgressInfo) => void): Promise<AnalysisHandle>;
   /** [H, T, T] attention of one layer; 'u8' = round(p*255). Returned buffer is owned by the caller. */
   getLayer(analysisId: number, layer: number, encoding: 'f32' | 'u8'): Promise<ArrayBuffer>;
   /** [T] attention row of query `query` for one head, or the mean over heads when head is null. */
@@ -104,14 +111,23 @@ export function createEngineClient(workerPath: string = join(__dirname, 'worker.
   worker.on('error', (e) => failAll(new Error(`engine worker crashed: ${e.message}`)));
   worker.on('exit', (code) => failAll(new Error(`engine worker exited (code ${code})`)));
 
-  function call<M extends Method>(method: M, params: WorkerRequests[M]['params'], signal?: AbortSignal, onProgress?: (p: ProgressInfo) => void,
-    onStep?: (s: GenerationStepInfo) => void): Promise<WorkerRequests[M]['result']> {
+  /**
+   * One request. `settleOnAbort`: an abort rejects at once (CancelledError) instead of waiting for the worker's
+   * answer, whose late result is then dropped; used for analyses, whose ORT run cannot be interrupted.
+   */
+  function call<M extends Method>(method: M, params: WorkerRequests[M]['params'], signal?: AbortSignal,
+    onProgress?: (p: ProgressInfo) => void, settleOnAbort = false, onStep?: (s: GenerationStepInfo) => void): Promise<WorkerRequests[M]['result']> {
     if (dead) return Promise.reject(dead);
     if (signal?.aborted) return Promise.reject(new CancelledError());
     const id = nextId++;
-    const cancel = () => worker.postMessage({ kind: 'cancel', id } satisfies ToWorker);
+    let rejectNow: ((e: Error) => void) | undefined;
+    const cancel = () => {
+      worker.postMessage({ kind: 'cancel', id } satisfies ToWorker);
+      if (settleOnAbort && pending.delete(id)) rejectNow?.(new CancelledError());
+    };
     signal?.addEventListener('abort', cancel, { once: true });
     return new Promise<WorkerRequests[M]['result']>((resolve, reject) => {
+      rejectNow = reject;
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress, onStep });
       worker.postMessage({ kind: 'request', id, method, params } satisfies ToWorker);
     }).finally(() => signal?.removeEventListener('abort', cancel));
@@ -122,13 +138,13 @@ export function createEngineClient(workerPath: string = join(__dirname, 'worker.
       return dead === undefined;
     },
     load: (modelDir, signal) => call('load', { modelDir }, signal),
-    analyze: (text, opts, signal) => call('analyze', { text, topK: opts.topK, maxTokens: opts.maxTokens }, signal),
+    analyze: (text, opts, signal, onProgress) => call('analyze', { text, topK: opts.topK, maxTokens: opts.maxTokens }, signal, onProgress, true),
     getLayer: (analysisId, layer, encoding) => call('getLayer', { analysisId, layer, encoding }),
     getRow: (analysisId, layer, head, query) => call('getRow', { analysisId, layer, head, query }),
     getThumbnails: (analysisId, size) => call('getThumbnails', { analysisId, size }),
     jsonExportSizes: (analysisId) => call('jsonExportSizes', { analysisId }),
     exportJson: (analysisId, path, options, onProgress, signal) => call('exportJson', { analysisId, path, options }, signal, onProgress),
-    generate: (text, opts, onStep, signal) => call('generate', { text, ...opts }, signal, undefined, onStep),
+    generate: (text, opts, onStep, signal) => call('generate', { text, ...opts }, signal, undefined, false, onStep),
     getStepRow: (generationId, step, layer, head) => call('getStepRow', { generationId, step, layer, head }),
     generationAnalysis: (generationId) => call('generationAnalysis', { generationId }),
     profileOfAnalysis: (analysisId, source, positions) => call('profileOfAnalysis', { analysisId, source, positions }),

@@ -26,7 +26,16 @@ export interface BatchOutput {
 export interface EngineOptions {
   /** Threads for ORT's intra-op pool (default: all cores). */
   threads?: number;
+  /**
+   * Let ORT's idle intra-op threads spin (busy-wait) between operators (default true: fastest on an idle
+   * machine, as in the CLI). The extension's worker turns it off: in VS Code the spinning threads fight the
+   * workbench's own processes (renderer, extension host, code-server) for the cores and the run gets slower.
+   */
+  spinning?: boolean;
 }
+
+/** Phases of one analysis, reported through `onPhase` (the panel shows them as progress). */
+export type AnalyzePhase = 'tokenizing' | 'running';
 
 export class Engine {
   private sessions = new Map<string, Promise<ort.InferenceSession>>();
@@ -82,7 +91,12 @@ export class Engine {
         // outputs (peak RSS 2.1 GB instead of 1.3 GB); without it ORT's output buffers become ours without a copy.
         enableCpuMemArena: false,
         enableMemPattern: true,
-        extra: { session: { model_external_initializers_file_folder_path: ckpt.dir } },
+        extra: {
+          session: {
+            model_external_initializers_file_folder_path: ckpt.dir,
+            ...(this.options.spinning === false ? { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } : {}),
+          },
+        },
       });
       s.catch(() => this.sessions.delete(key));
       this.sessions.set(key, s);
@@ -96,13 +110,15 @@ export class Engine {
   }
 
   /** Analyze one text: attentions, attention-output norms, top-k predictions, next-token log-probs. */
-  async analyze(text: string, opts: AnalyzeOptions & { maxTokens?: number } = {}, signal?: AbortSignal): Promise<Analysis & { attnOut?: Float32Array; residuals?: Float32Array }> {
+  async analyze(text: string, opts: AnalyzeOptions & { maxTokens?: number; onPhase?: (phase: AnalyzePhase, tokens?: number) => void } = {}, signal?: AbortSignal): Promise<Analysis & { attnOut?: Float32Array; residuals?: Float32Array }> {
     const model = this.requireModel();
     if (text.length === 0) throw new ModelError('input', 'the text is empty');
+    opts.onPhase?.('tokenizing');
     const { tokens, truncated } = this.tokenize(text, opts.maxTokens);
     if (tokens.length === 0) throw new ModelError('input', 'the text has no tokens');
     checkAborted(signal);
     const topK = Math.max(1, Math.min(opts.topK ?? 10, model.info.vocab));
+    opts.onPhase?.('running', tokens.length);
     const out = await this.runBatch([tokens.map((t) => t.id)], { lmHead: true, attnOut: opts.attnOut, residuals: opts.residuals, topK }, signal);
     return {
       model: model.info,

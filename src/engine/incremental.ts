@@ -3,7 +3,7 @@
 // a full run. Anything else (an edit before the end, a different model or top-k) is a full run, which also
 // fills the cache for the next extension.
 import { performance } from 'node:perf_hooks';
-import { checkAborted, type Engine } from './engine';
+import { checkAborted, type AnalyzePhase, type Engine } from './engine';
 import { ModelError } from './errors';
 import { KVCache, analysisAsChunk, analysisPrefixChunk, assembleAnalysis } from './kvcache';
 import type { Analysis, Token } from './types';
@@ -49,14 +49,17 @@ export class IncrementalAnalyzer {
     this.state = { modelDir: model.ckpt.dir, cache, analysis, lastLogProbs };
   }
 
-  async analyze(text: string, opts: { topK?: number; maxTokens?: number } = {}, signal?: AbortSignal): Promise<Analysis & { incremental: IncrementalInfo }> {
+  async analyze(text: string, opts: { topK?: number; maxTokens?: number; onPhase?: (phase: AnalyzePhase, tokens?: number) => void } = {},
+    signal?: AbortSignal): Promise<Analysis & { incremental: IncrementalInfo }> {
     const model = this.engine.loaded;
     if (!model) throw new Error('no model loaded');
     if (text.length === 0) throw new ModelError('input', 'the text is empty');
+    opts.onPhase?.('tokenizing');
     const { tokens, truncated } = this.engine.tokenize(text, opts.maxTokens);
     if (tokens.length === 0) throw new ModelError('input', 'the text has no tokens');
     const topK = Math.max(1, Math.min(opts.topK ?? 10, model.info.vocab));
     checkAborted(signal);
+    opts.onPhase?.('running', tokens.length);
     const ids = tokens.map((t) => t.id);
     const s = this.state;
     const t0 = performance.now();

@@ -3,6 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { Engine } from './engine';
 import { flowStats, quantizeU8, thumbnails } from './stats';
 import { profileOfAnalysis, profileTexts } from './profile';
@@ -12,7 +13,7 @@ import { IncrementalAnalyzer } from './incremental';
 import { generate, type GenerationResult, type GenerationStep } from './generate';
 import { attentionMass, type GenerationStepInfo } from './generationTypes';
 import type { Analysis } from './types';
-import type { AnalysisHandle, ProgressInfo } from './client';
+import type { AnalysisHandle, AnalysisPhase, ProgressInfo } from './client';
 import type { FromWorker, Method, ToWorker, WorkerRequests } from './workerProtocol';
 
 /** Analyses kept for follow-up requests (each can be ~600 MB at T=1024 on gpt2-small). */
@@ -32,7 +33,8 @@ function evict(count: number, bytes: number) {
   });
 }
 
-const engine = new Engine();
+// Spinning intra-op threads compete with the workbench on small machines (see EngineOptions.spinning).
+const engine = new Engine({ spinning: false });
 const incremental = new IncrementalAnalyzer(engine);
 /** The latest generations (their steps' attention rows and the chunks their analysis is assembled from). */
 interface LiveGeneration {
@@ -122,13 +124,32 @@ const handlers: { [M in Method]: Handler<M> } = {
     return { info: m.info, loadMs: m.loadMs };
   },
 
-  async analyze({ text, topK, maxTokens }, { signal, transfer }) {
+  async analyze({ text, topK, maxTokens }, { signal, transfer, progress }) {
+    const phase = (p: AnalysisPhase, tokens?: number) => progress({ done: 0, total: 0, phase: p, tokens });
+    phase('queued');
+    let t = performance.now();
+    let tokenizeMs = 0;
     // Incremental: when the text's tokens extend the previous analysis's, only the new tokens are run.
     const a = await exclusive(signal, () => {
       evict(KEEP_ANALYSES - 1, KEEP_BYTES_WHILE_RUNNING);
-      return incremental.analyze(text, { topK, maxTokens }, signal);
+      return incremental.analyze(text, {
+        topK, maxTokens,
+        onPhase: (p, tokens) => {
+          if (p === 'running') tokenizeMs = performance.now() - t;
+          else t = performance.now();
+          phase(p, tokens);
+        },
+      }, signal);
     });
-    return { ...registerAnalysis(a, transfer), incremental: a.incremental };
+    // Cancelled while the (uninterruptible) ORT run went on: drop the result here, keep the older analyses.
+    // The run holds this thread, so a cancel sent meanwhile is still queued: let it arrive first.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (signal.aborted) throw new CancelledError();
+    phase('preparing', a.length);
+    t = performance.now();
+    const handle = registerAnalysis(a, transfer);
+    handle.timings = { runMs: a.timings.runMs, tokenizeMs, prepareMs: performance.now() - t };
+    return { ...handle, incremental: a.incremental };
   },
 
   async getLayer({ analysisId, layer, encoding }, { transfer }) {

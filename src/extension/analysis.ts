@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisHandle } from '../engine/client';
-import type { AnalysisSummary, FromPanelMessage, ToPanelMessage } from '../protocol';
+import type { AnalysisSummary, AttentionEncoding, FromPanelMessage, PanelPhase, ToPanelMessage } from '../protocol';
 import { groupByBucket } from './colors';
 import { effectiveMaxTokens } from './config';
 import type { Ctx } from './ctx';
@@ -19,6 +19,13 @@ import {
 } from './text';
 
 const REMEMBERED_KEY = 'attentionInspector.lastAnalysis';
+/** From this many tokens on, an f32 layer request is answered with a u8 copy first (see sendLayer). */
+const U8_FIRST_FROM_TOKENS = 256;
+/**
+ * Longest wait for a visible panel's first layer before onDidAnalyze fires anyway. Generous: on a busy 2-core
+ * machine the panel's request alone can take seconds, and firing early puts the profile ahead of the layer.
+ */
+const FIRST_LAYER_WAIT_MS = 20_000;
 /** Context key for when-clauses: an analysis is shown in the panel. */
 const HAS_ANALYSIS = 'attentionInspector.hasAnalysis';
 
@@ -101,11 +108,19 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
   /** The latest analysis of each document (for hovers), by URI. */
   private readonly sessions = new Map<string, Session>();
   private run: AbortController | undefined;
+  /** When the running analysis was started (Date.now()), for the elapsed time of a panel that (re)loads. */
+  private runStarted = 0;
   /** Shown when the panel (re)loads and there is no analysis to show: progress or the last error. */
   private panelStatus: ToPanelMessage | undefined;
   private followCursor = false;
   private lastQuery: { query: number; layer: number; head: number | null } | undefined;
   private paintSeq = 0;
+  /**
+   * The latest analysis until its first layer has been sent to the panel. `onDidAnalyze` waits for that (or
+   * FIRST_LAYER_WAIT_MS): its listener (the Layer Profile of the selection) keeps the engine worker busy for
+   * a second or more at T=1024, and the panel's first paint must not queue behind it.
+   */
+  private firstLayer: { analysisId: number; started: number; session: Session; timer: ReturnType<typeof setTimeout> } | undefined;
   private readonly analyzed = new vscode.EventEmitter<Session>();
   /** Fires after each successful analysis. */
   readonly onDidAnalyze = this.analyzed.event;
@@ -148,41 +163,57 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
     await this.analyze(editor.document, input);
   }
 
-  /** Run an analysis; a newer run cancels this one (it then resolves quietly). */
+  /** Run an analysis; a newer run (or Cancel in the panel) cancels this one (it then resolves quietly). */
   async analyze(document: vscode.TextDocument, input: AnalysisInput): Promise<Session | undefined> {
     this.run?.abort();
     const run = new AbortController();
     this.run = run;
+    const started = Date.now();
+    this.runStarted = started;
     this.ensurePanel();
-    if (!this.models.current) this.setPanelStatus({ type: 'progress', message: `Loading ${this.models.displayName}…` });
+    const chars = input.text.length.toLocaleString('en-US');
+    const progress = (phase: PanelPhase, message: string) => {
+      if (this.run === run) this.setPanelStatus({ type: 'progress', message, phase, elapsedMs: Date.now() - started, cancellable: true });
+    };
+    if (!this.models.current) progress('loading', `Loading ${this.models.displayName}…`);
     // While the model downloads, the panel shows the same overall percentage as the status bar.
     let shownPercent: number | undefined = -1;
     const downloading = this.models.onDidChangeStatus((st) => {
       const percent = st.kind === 'downloading' && st.percent !== undefined ? Math.floor(st.percent) : undefined;
-      if (st.kind === 'downloading' && this.run === run && percent !== shownPercent) {
+      if (st.kind === 'downloading' && percent !== shownPercent) {
         shownPercent = percent;
-        this.setPanelStatus({ type: 'progress', message: `Downloading ${this.models.displayName}${percent === undefined ? '' : ` (${percent}%)`}…` });
-      } else if (st.kind === 'loading' && this.run === run) {
-        this.setPanelStatus({ type: 'progress', message: `Loading ${this.models.displayName}…` });
+        progress('downloading', `Downloading ${this.models.displayName}${percent === undefined ? '' : ` (${percent}%)`}…`);
+      } else if (st.kind === 'loading') {
+        progress('loading', `Loading ${this.models.displayName}…`);
       }
     });
     try {
       const info = await this.models.ensureLoaded();
       downloading.dispose();
       if (run.signal.aborted) return undefined;
-      this.setPanelStatus({ type: 'progress', message: `Analyzing ${input.text.length.toLocaleString('en-US')} characters with ${info.name}…` });
+      const loadedAt = Date.now();
+      progress('tokenizing', `Tokenizing ${chars} characters…`);
       this.models.setStatus({ kind: 'running' });
       const maxTokens = effectiveMaxTokens(this.ctx.config, info.ctx);
-      const handle = await this.ctx.client.analyze(input.text, { topK: this.ctx.config.topK, maxTokens }, run.signal);
+      const handle = await this.ctx.client.analyze(input.text, { topK: this.ctx.config.topK, maxTokens }, run.signal, (p) => {
+        const tokens = p.tokens === undefined ? `${chars} characters` : `${p.tokens.toLocaleString('en-US')} tokens`;
+        if (p.phase === 'queued') progress('queued', 'Waiting for the previous run to finish…');
+        else if (p.phase === 'tokenizing') progress('tokenizing', `Tokenizing ${chars} characters…`);
+        else if (p.phase === 'running') progress('running', `Running ${info.name} on ${tokens}…`);
+        else if (p.phase === 'preparing') progress('preparing', `Preparing the views of ${tokens}…`);
+      });
       if (this.run !== run) return undefined;
       this.models.setStatus({ kind: 'ready' });
       const session = this.adopt(document, input, handle, maxTokens);
       this.ctx.log.info(`Analyzed ${handle.tokens.length} tokens of ${session.summary.sourceName} with ${info.name} ` +
         `in ${Math.round(handle.timings.runMs)} ms${handle.truncated ? ` (truncated at ${maxTokens} tokens)` : ''}`);
       this.panel?.post({ type: 'analysis', summary: session.summary });
+      const t = handle.timings;
+      this.ctx.log.info(`Analysis phases: load ${loadedAt - started} ms, tokenize ${Math.round(t.tokenizeMs ?? 0)} ms, ` +
+        `run ${Math.round(t.runMs)} ms, prepare ${Math.round(t.prepareMs ?? 0)} ms, summary ${Date.now() - started} ms`);
+      this.announceLater(session, started);
       if (!this.stillMatches(session)) this.markStale(session);
       this.panelStatus = undefined;
-      this.analyzed.fire(session);
       return session;
     } catch (err) {
       if (this.run !== run || isAbort(err)) return undefined;
@@ -219,6 +250,38 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
 
   addPanelClient(client: PanelClient): void {
     this.panelClients.push(client);
+  }
+
+  /** Fire onDidAnalyze once the panel has its first layer (see `firstLayer`), or after a while anyway. */
+  private announceLater(session: Session, started: number): void {
+    this.announceNow();
+    // A hidden panel asks for nothing until it is shown: announce at once then.
+    const timer = setTimeout(() => this.announceNow(), this.panel?.visible ? FIRST_LAYER_WAIT_MS : 0);
+    this.firstLayer = { analysisId: session.summary.analysisId, started, session, timer };
+  }
+
+  private announceNow(): void {
+    const pending = this.firstLayer;
+    if (!pending) return;
+    this.firstLayer = undefined;
+    clearTimeout(pending.timer);
+    if (!this.disposed) this.analyzed.fire(pending.session);
+  }
+
+  /**
+   * Cancel the running analysis (the panel's Cancel button). The previous analysis stays shown. ORT cannot
+   * stop a model run half-way: the engine client settles the request at once and the worker drops the
+   * result (and its memory) when the run ends; a new analysis meanwhile waits for it ("queued").
+   */
+  cancelAnalysis(): void {
+    const run = this.run;
+    if (!run) return;
+    this.run = undefined;
+    run.abort();
+    this.models.setStatus(this.models.current ? { kind: 'ready' } : { kind: 'idle' });
+    this.panelStatus = undefined;
+    this.panel?.post({ type: 'progressEnd', message: this.current ? 'Analysis cancelled; the previous analysis is still shown.' : 'Analysis cancelled.' });
+    this.ctx.log.info('Analysis cancelled');
   }
 
   private adopt(document: vscode.TextDocument, input: AnalysisInput, handle: AnalysisHandle, maxTokens: number): Session {
@@ -305,7 +368,10 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
       panel.post({ type: 'analysis', summary: s.summary });
       if (s.stale) panel.post({ type: 'stale', analysisId: s.summary.analysisId });
     }
-    if (this.panelStatus && (!s || this.run)) panel.post(this.panelStatus);
+    const status = this.panelStatus;
+    if (status && (!s || this.run)) {
+      panel.post(status.type === 'progress' && status.elapsedMs !== undefined ? { ...status, elapsedMs: Date.now() - this.runStarted } : status);
+    }
     for (const c of this.panelClients) c.onPanelReady();
   }
 
@@ -334,12 +400,10 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
 
   private async handlePanelMessage(panel: AttentionPanel, m: Exclude<FromPanelMessage, { type: 'ready' }>): Promise<void> {
     switch (m.type) {
-      case 'requestLayer': {
+      case 'requestLayer':
         if (!this.isLive(m.analysisId)) return;
-        const data = await this.ctx.client.getLayer(m.analysisId, m.layer, m.encoding);
-        panel.post({ type: 'layer', analysisId: m.analysisId, layer: m.layer, encoding: m.encoding, data });
+        await this.sendLayer(panel, m.analysisId, m.layer, m.encoding);
         return;
-      }
       case 'requestThumbnails': {
         if (!this.isLive(m.analysisId)) return;
         const { size, data } = await this.ctx.client.getThumbnails(m.analysisId, m.size);
@@ -363,6 +427,9 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
       case 'exportJson':
         await this.exportJson();
         return;
+      case 'cancelAnalysis':
+        this.cancelAnalysis();
+        return;
       case 'followCursor':
         this.followCursor = m.enabled;
         if (m.enabled) {
@@ -374,6 +441,32 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
         if (m.level === 'error') this.ctx.log.error(`[panel] ${m.message}`);
         else this.ctx.log.info(`[panel] ${m.message}`);
         return;
+    }
+  }
+
+  /**
+   * Send one layer to the panel. A long analysis' f32 layer is large (48 MB at T=1024 on 12 heads) and the
+   * workbench moves it slowly (in code-server: extension host -> server -> browser -> webview, seconds on a
+   * busy machine), so the panel first gets the 4× smaller u8 copy, draws from it, and the f32 copy follows
+   * and refines it (data.ts: a u8 copy never replaces an f32 one).
+   */
+  private async sendLayer(panel: AttentionPanel, analysisId: number, layer: number, encoding: AttentionEncoding): Promise<void> {
+    const t0 = Date.now();
+    const T = this.current?.summary.tokens.length ?? 0;
+    const encodings: AttentionEncoding[] = encoding === 'f32' && T >= U8_FIRST_FROM_TOKENS ? ['u8', 'f32'] : [encoding];
+    // Both are asked for at once: the worker answers in order, and the u8 copy leaves while f32 is sliced.
+    const requests = encodings.map((e) => this.ctx.client.getLayer(analysisId, layer, e));
+    for (const r of requests) r.catch(() => undefined); // the one not awaited after a failure must not go unhandled
+    for (let i = 0; i < encodings.length; i++) {
+      const data = await requests[i];
+      const got = Date.now();
+      if (!this.isLive(analysisId)) return;
+      panel.post({ type: 'layer', analysisId, layer, encoding: encodings[i], data });
+      if (i === 0 && this.firstLayer?.analysisId === analysisId) {
+        this.ctx.log.info(`First layer (${layer}, ${encodings[i]}, ${(data.byteLength / 2 ** 20).toFixed(1)} MB) sent to the panel: ` +
+          `worker ${got - t0} ms, ${got - this.firstLayer.started} ms after the command`);
+        this.announceNow();
+      }
     }
   }
 
@@ -514,7 +607,11 @@ export class AnalysisController implements PanelOwner, vscode.Disposable {
     });
   }
 
+  private disposed = false;
+
   dispose(): void {
+    this.disposed = true;
+    if (this.firstLayer) clearTimeout(this.firstLayer.timer);
     this.run?.abort();
     this.panel?.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();

@@ -72,6 +72,7 @@ export class PanelApp implements PanelContext {
       exportJson: () => this.host.post({ type: 'exportJson' }),
       followCursor: (enabled) => { this.update({ followCursor: enabled }); this.host.post({ type: 'followCursor', enabled }); },
       live: (enabled) => this.host.post({ type: 'setLive', enabled }),
+      cancelAnalysis: () => this.host.post({ type: 'cancelAnalysis' }),
     });
     this.header.setFollow(this.state.followCursor);
     this.strip = new TokenStrip({
@@ -197,7 +198,11 @@ export class PanelApp implements PanelContext {
         this.invalidate();
         return;
       case 'progress':
-        this.header.setProgress(m.message);
+        this.header.setProgress(m.message, { elapsedMs: m.elapsedMs, cancellable: m.cancellable });
+        return;
+      case 'progressEnd':
+        this.header.endProgress(m.message);
+        if (m.message) this.announce(m.message);
         return;
       case 'stale':
         if (m.analysisId === this.current?.id) this.header.setStale(true);

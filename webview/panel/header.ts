@@ -1,5 +1,5 @@
 // Header of the panel: model and token count, truncation badge, note, stale/error banners,
-// progress, the Follow cursor checkbox and the export buttons.
+// progress (phase, elapsed time, Cancel), the Follow cursor checkbox and the export buttons.
 import type { AnalysisStore } from './data';
 import { el } from './context';
 import { makeButton, makeCheckbox } from './controls';
@@ -11,6 +11,23 @@ export interface HeaderActions {
   followCursor(enabled: boolean): void;
   /** Live mode: re-analyze as the analyzed text grows (only the new tokens run). */
   live?(enabled: boolean): void;
+  /** Cancel the running analysis (Cancel button of the progress row). */
+  cancelAnalysis(): void;
+}
+
+export interface ProgressOptions {
+  /** Time the run has taken so far (ms): the header keeps it ticking from here. */
+  elapsedMs?: number;
+  /** Show a Cancel button. */
+  cancellable?: boolean;
+}
+
+/** "7 s", "1:05", "1:02:03". */
+export function formatElapsed(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return s < 3600 ? `${Math.floor(s / 60)}:${two(s % 60)}` : `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
 }
 
 export class Header {
@@ -21,6 +38,10 @@ export class Header {
   private readonly source: HTMLElement;
   private readonly progress: HTMLElement;
   private readonly progressText: HTMLElement;
+  private readonly elapsed: HTMLElement;
+  private readonly cancel: HTMLElement;
+  private readonly done: HTMLElement;
+  private ticker: ReturnType<typeof setInterval> | undefined;
   private readonly note: HTMLElement;
   private readonly stale: HTMLElement;
   private readonly error: HTMLElement;
@@ -37,13 +58,26 @@ export class Header {
     this.truncated = el('span', 'warn-badge');
     this.truncated.hidden = true;
     this.source = el('span', 'source');
-    this.progress = el('span', 'progress');
-    this.progress.setAttribute('role', 'status');
+    // The progress row: its own line so phase, elapsed time and Cancel fit a 320 px panel.
+    this.progress = el('div', 'progress');
     this.progress.hidden = true;
     const ring = document.createElement('vscode-progress-ring');
     ring.className = 'ring';
+    ring.setAttribute('aria-hidden', 'true');
     this.progressText = el('span', 'progress-text');
-    this.progress.append(ring, this.progressText);
+    this.progressText.setAttribute('role', 'status');
+    // Ticks every second: not a live region (a screen reader would read every tick).
+    this.elapsed = el('span', 'progress-elapsed');
+    // Cancel takes effect in the panel at once; the host confirms with progressEnd (or a new analysis).
+    this.cancel = makeButton('Cancel', 'Cancel the running analysis (the previous analysis stays shown)', () => {
+      this.endProgress('Cancelling…');
+      actions.cancelAnalysis();
+    });
+    this.cancel.classList.add('progress-cancel');
+    this.progress.append(ring, this.progressText, this.elapsed, this.cancel);
+    this.done = el('div', 'note progress-done');
+    this.done.setAttribute('role', 'status');
+    this.done.hidden = true;
     const spacer = el('span', 'spacer');
     this.follow = makeCheckbox('Follow cursor', actions.followCursor);
     this.follow.element.title = 'Select the query token under the editor cursor';
@@ -56,7 +90,7 @@ export class Header {
       makeButton('Export…', 'Export the current view as PNG or SVG (whole view, scale, background, title)', () => actions.exportView('png')),
       makeButton('JSON', 'Export the whole analysis as JSON', () => actions.exportJson()),
     );
-    row.append(this.model, this.count, this.truncated, this.source, this.progress, spacer, this.follow.element, ...(this.liveToggle ? [this.liveToggle.element] : []), exports);
+    row.append(this.model, this.count, this.truncated, this.source, spacer, this.follow.element, ...(this.liveToggle ? [this.liveToggle.element] : []), exports);
     this.note = el('div', 'note');
     this.note.hidden = true;
     this.stale = el('div', 'banner stale-banner', 'The text changed since this analysis: the views show the old text. Run Show Attention again to refresh.');
@@ -70,7 +104,7 @@ export class Header {
     dismiss.addEventListener('click', () => this.setError(null));
     this.error.append(this.errorText, dismiss);
     this.error.hidden = true;
-    this.element.append(row, this.note, this.stale, this.error);
+    this.element.append(row, this.progress, this.done, this.note, this.stale, this.error);
   }
 
   setAnalysis(store: AnalysisStore): void {
@@ -86,7 +120,7 @@ export class Header {
     this.note.textContent = s.note ?? '';
     this.note.hidden = !s.note;
     this.stale.hidden = true;
-    this.setProgress(null);
+    this.endProgress();
   }
 
   setFollow(v: boolean): void {
@@ -107,8 +141,28 @@ export class Header {
     if (message !== null) this.setProgress(null);
   }
 
-  setProgress(message: string | null): void {
+  setProgress(message: string | null, opts: ProgressOptions = {}): void {
     this.progressText.textContent = message ?? '';
     this.progress.hidden = message === null;
+    if (message !== null) this.done.hidden = true;
+    this.cancel.hidden = !opts.cancellable;
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.elapsed.textContent = '';
+    if (message === null || opts.elapsedMs === undefined) return;
+    const since = performance.now() - opts.elapsedMs;
+    const tick = () => {
+      this.elapsed.textContent = formatElapsed(performance.now() - since);
+      this.elapsed.title = 'Time since Show Attention was run';
+    };
+    tick();
+    this.ticker = setInterval(tick, 1000);
+  }
+
+  /** The run ended without a result (cancelled): hide the progress and say so. */
+  endProgress(message?: string): void {
+    this.setProgress(null);
+    this.done.textContent = message ?? '';
+    this.done.hidden = !message;
   }
 }
