@@ -113,7 +113,13 @@ test('exports: the whole step picture as PNG and SVG with the title', async () =
   const { page, errors } = await openGeneration(browser, server.url, shape, settings);
   try {
     await page.waitForTimeout(200);
-    await page.locator('vscode-button', { hasText: 'SVG' }).click();
+    const viaDialog = async (format: 'png' | 'svg') => {
+      await page.click('vscode-button:has-text("Export…")');
+      await page.waitForSelector('dialog.export-dialog[open]');
+      await page.check(`dialog.export-dialog input[name="export-format"][value="${format}"]`);
+      await page.click('dialog.export-dialog button.export-ok');
+    };
+    await viaDialog('svg');
     await page.waitForFunction(() => window.__harness.posted.some((m) => m.type === 'export'));
     const svg = (await posted(page)).find((m) => m.type === 'export') as Extract<FromPanelMessage, { type: 'export' }>;
     assert.equal(svg.view, 'generation');
@@ -121,7 +127,7 @@ test('exports: the whole step picture as PNG and SVG with the title', async () =
     assert.match(svg.data, /test-small · Generation · step 12 · layer 0 · mean of heads/);
     assert.match(svg.data, /Candidates at step 12/);
     assert.match(svg.data, /Attention over the steps/);
-    await page.locator('vscode-button', { hasText: 'PNG' }).click();
+    await viaDialog('png');
     await page.waitForFunction(() => window.__harness.posted.filter((m) => m.type === 'export').length === 2);
     const png = (await posted(page)).filter((m) => m.type === 'export')[1] as Extract<FromPanelMessage, { type: 'export' }>;
     assert.match(png.data, /^data:image\/png;base64,/);

@@ -32,6 +32,12 @@ export interface EngineOptions {
    * workbench's own processes (renderer, extension host, code-server) for the cores and the run gets slower.
    */
   spinning?: boolean;
+  /**
+   * The graph `load` builds up front: 'analysis' (the full-sequence graph, default: the CLI) or 'decode' (the
+   * key/value-cache graph, which the extension's worker runs for every Show Attention so that the next one can
+   * be incremental). The other is built on first use, so a worker that never profiles holds one set of weights.
+   */
+  primaryGraph?: 'analysis' | 'decode';
 }
 
 /** Phases of one analysis, reported through `onPhase` (the panel shows them as progress). */
@@ -60,7 +66,7 @@ export class Engine {
     }
     await this.dispose();
     this.model = { ckpt, tokenizer, info: ckpt.info, loadMs: 0 };
-    await this.session({ lmHead: true });
+    await (this.options.primaryGraph === 'decode' ? this.decodeSession() : this.session({ lmHead: true }));
     this.model.loadMs = performance.now() - t0;
     return this.model;
   }

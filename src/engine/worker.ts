@@ -34,7 +34,8 @@ function evict(count: number, bytes: number) {
 }
 
 // Spinning intra-op threads compete with the workbench on small machines (see EngineOptions.spinning).
-const engine = new Engine({ spinning: false });
+// Every Show Attention runs the key/value-cache graph (IncrementalAnalyzer): build that one at load.
+const engine = new Engine({ spinning: false, primaryGraph: 'decode' });
 const incremental = new IncrementalAnalyzer(engine);
 /** The latest generations (their steps' attention rows and the chunks their analysis is assembled from). */
 interface LiveGeneration {
