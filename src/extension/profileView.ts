@@ -21,7 +21,7 @@ export interface ProfileViewActions {
   openHead(layer: number, head: number): void;
   cancelProfile(): void;
   /** Show Attention on a document's text (resolves when the panel shows it; undefined when superseded). */
-  analyze(document: vscode.TextDocument, input: AnalysisInput): Promise<unknown>;
+  analyze(document: vscode.TextDocument, input: AnalysisInput): Promise<{ summary: { analysisId: number } } | undefined>;
 }
 
 type ProgressMessage = Extract<ToProfileMessage, { type: 'progress' }>;
@@ -35,6 +35,8 @@ export class LayerProfileView implements vscode.WebviewViewProvider, vscode.Disp
   private readonly held = new HeldProfiles();
   /** Set while a corpus head opens on a corpus text: that analysis' selection profile must not hide the corpus. */
   private corpusOpening = 0;
+  /** Analyses started from a corpus head whose onDidAnalyze has not come yet (it waits for the panel's first layer). */
+  private readonly corpusAnalyses = new Set<number>();
   private progress: ProgressMessage | undefined;
   private error: string | undefined;
   /** Counts selection profiles so only the newest one is shown. */
@@ -93,7 +95,8 @@ export class LayerProfileView implements vscode.WebviewViewProvider, vscode.Disp
   async profileSelection(analysisId: number, title: string): Promise<void> {
     const seq = ++this.selectionSeq;
     // Analyses started by opening a corpus head update "this selection" but leave the corpus on screen.
-    const background = this.corpusOpening > 0 && this.held.shownOrigin === 'corpus';
+    const fromCorpus = this.corpusOpening > 0 || this.corpusAnalyses.delete(analysisId);
+    const background = fromCorpus && this.held.shownOrigin === 'corpus';
     try {
       const result = await this.ctx.client.profileOfAnalysis(analysisId, title, this.ctx.config.profile.positions);
       if (seq === this.selectionSeq) this.showResult(result, 'selection', title, false, undefined, background);
@@ -191,7 +194,11 @@ export class LayerProfileView implements vscode.WebviewViewProvider, vscode.Disp
         range: { start: 0, end: pick.text.length }, text: pick.text,
         note: `Corpus text ${pick.textIndex + 1} (${pick.reason} of layer ${layer} head ${head})`,
       });
-      if (session) this.actions.openHead(layer, head);
+      if (session) {
+        // onDidAnalyze may fire after this returns (it waits for the panel's first layer): remember the id.
+        this.corpusAnalyses.add(session.summary.analysisId);
+        this.actions.openHead(layer, head);
+      }
     } finally {
       this.corpusOpening--;
     }

@@ -75,7 +75,7 @@ export class Header {
     });
     this.cancel.classList.add('progress-cancel');
     this.progress.append(ring, this.progressText, this.elapsed, this.cancel);
-    this.done = el('div', 'note progress-done');
+    this.done = el('div', 'progress-done');
     this.done.setAttribute('role', 'status');
     this.done.hidden = true;
     const spacer = el('span', 'spacer');
@@ -111,7 +111,7 @@ export class Header {
     const s = store.summary;
     this.model.textContent = s.model.name;
     this.model.title = `${s.model.layers} layers × ${s.model.heads} heads, d=${s.model.embd}, ${s.model.dtype}`;
-    this.count.textContent = `${store.T} tokens`;
+    this.count.textContent = `${store.T} token${store.T === 1 ? '' : 's'}`;
     this.count.hidden = false;
     this.truncated.hidden = !s.truncated;
     this.truncated.textContent = `input cut at ${store.T} tokens`;
