@@ -20,7 +20,7 @@ const CMD = { show: 'Attention Inspector: Show Attention', exportJson: 'Attentio
 /** " word" is one GPT-2 token: "word" + 999 × " word" = 1000 tokens. */
 const T = 1000;
 const LONG = `word${' word'.repeat(T - 1)}\n`;
-const MODEL_DIR = join(repoRoot, '.cache', 'e2e-models', 'gpt2-small-shape');
+const MODEL_DIR = join(repoRoot, '.cache', 'test-models', 'small-shape-random');
 const TINY_DIR = join(repoRoot, '.cache', 'e2e-models', 'tiny');
 
 let server: CodeServer;

@@ -20,7 +20,7 @@ const CMD = {
   closeSideBar: 'View: Close Primary Side Bar',
 };
 /** Reused between runs (writeCheckpoint skips a complete one): ~500 MB of random f32 weights. */
-const MODEL_DIR = join(repoRoot, '.cache', 'e2e-models', 'gpt2-small-shape');
+const MODEL_DIR = join(repoRoot, '.cache', 'test-models', 'small-shape-random');
 const SENTENCES = [
   'The dog on the ship ran because the captain shouted at the crew.',
   'Everyone waited below deck until morning, and the storm slowly passed over the harbor.',
