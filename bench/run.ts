@@ -9,6 +9,8 @@ const targets = {
   webview: 'head view first paint ≤ 300 ms at T=512, model view ≤ 1000 ms at T=1024, tokens tab open ≤ 100 ms at T=1024, heatmap open ≤ 200 ms at T=1024',
   hover: 'hover answer ≤ 100 ms after analysis (T=1024, k=10)',
   generate: 'with the cache ≤ 30 ms per token at context 128; 200 new tokens ≥ 5× faster with the cache; +16 tokens on 512 incrementally ≤ 15 % of a full run',
+  export: 'whole-view PNG/SVG exports at T=1024 (time, longest main-thread block, pixel size): no target, reported',
+  jsonExport: 'JSON export forms at T=1000 (size estimate vs bytes written, write time): no target, reported',
   workbench: 'command-to-first-paint in code-server (model not loaded) ≤ 1.2× the CLI\'s cold load + run at T=1024, same run',
 };
 
