@@ -51,7 +51,17 @@ test('a generation streams into the Generation tab; the scrubber moves and fetch
     assert.match(await page.locator('.gen-step-label').innerText(), /Step 12 of 12/);
     // ← on the canvas goes back one step and asks for that step's row
     await page.focus('.gen-canvas');
-    for (let i = 0; i < 7; i++) await page.keyboard.press('ArrowLeft');
+    // Each press moves one step back (waiting for it: on a loaded machine a press right after focus can land
+    // before the canvas handles keys).
+    const stepShown = async () => Number(/Step (\d+) of 12/.exec(await page.locator('.gen-step-label').innerText())?.[1]);
+    for (let presses = 0; (await stepShown()) > 5; presses++) {
+      assert.ok(presses < 10, `ArrowLeft does not move the step (at ${await stepShown()})`);
+      const before = await stepShown();
+      await page.keyboard.press('ArrowLeft');
+      await page.waitForFunction((b) => !new RegExp(`Step ${b} of 12`).test(document.querySelector('.gen-step-label')?.textContent ?? ''), before, { timeout: 2000 }).catch(() => undefined);
+      const after = await stepShown();
+      assert.ok(after === before || after === before - 1, `one press moves one step (${before} → ${after})`);
+    }
     assert.match(await page.locator('.gen-step-label').innerText(), /Step 5 of 12/);
     await page.waitForFunction(() => window.__harness.posted.some((m) => m.type === 'requestStepRow' && m.step === 4));
     assert.equal(await page.locator('.gen-slider').inputValue(), '4');
