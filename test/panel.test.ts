@@ -234,7 +234,7 @@ test('panel in chromium: tokens, head view, model view, heatmaps, query selectio
   const tokens = await page.$$eval('.token-strip .token', (els) => els.map((e) => e.textContent));
   assert.equal(tokens.length, T);
   assert.deepEqual(tokens.slice(0, 5), ['The', ' dog', ' on', ' the', ' ship']);
-  assert.match(await page.textContent('.title-row') ?? '', /gpt2.*12 tokens/s);
+  assert.match(await page.textContent('.title-row') ?? '', /synthetic-12x12.*12 tokens/s);
 
   // Head view: lines between the two columns (the middle of the canvas, below its header).
   await page.waitForFunction(() => performance.getEntriesByName('attention-panel:head:firstPaint').length > 0, undefined, { timeout: 15_000 });
@@ -1338,7 +1338,7 @@ test('tokens export: the whole table (all rows, not the viewport) at 2×, with t
   const svg = await waitForPosted(page, 'export', since);
   assert.ok(svg.type === 'export' && svg.view === 'tokens');
   for (const i of [0, 150, N - 1]) assert.match(svg.data, new RegExp(`>${i}</text>`), `row ${i} is in the export`);
-  assert.match(svg.data, /gpt2 · Tokens · layer 0 · story\.txt/, 'the title');
+  assert.match(svg.data, /synthetic-12x12 · Tokens · layer 0 · story\.txt/, 'the title');
   assert.match(svg.data, /attention weight of the key/, 'the legend');
   assert.match(svg.data, new RegExp(`all ${N} tokens`));
   const svgW = Number(/<svg[^>]* width="(\d+(?:\.\d+)?)"/.exec(svg.data)![1]);

@@ -137,7 +137,7 @@ export function syntheticSummary(shape: SyntheticShape, flow: Float32Array): Ana
   const norms = new Float32Array(L * T).map(() => 1 + 20 * r());
   return {
     analysisId: shape.analysisId,
-    model: { name: shape.modelName ?? 'gpt2', layers: L, heads: H, embd: 768, vocab: 50257, ctx: 1024, dtype: 'F32' },
+    model: { name: shape.modelName ?? 'synthetic-12x12', layers: L, heads: H, embd: 768, vocab: 50257, ctx: 1024, dtype: 'F32' },
     tokens: syntheticTokens(T, shape.split),
     text: syntheticText(T, shape.split),
     truncated: shape.truncated ?? false,

@@ -151,9 +151,12 @@ export class FlowView implements PanelView {
       const st = store.flowStats(l, c);
       max = Math.max(max, showSpread ? st.max : st.mean);
     }
-    const left = width < 420 ? 44 : 56;
-    const x0 = left, x1 = width - (width < 420 ? 12 : 24), y0 = height - M.bottom, y1 = top;
+    const y0 = height - M.bottom, y1 = top;
     const ticks = niceTicks(max, Math.max(2, Math.min(5, Math.floor((y0 - y1) / 36))));
+    // Left margin: the rotated axis label's band, then the widest tick label, so the two never overlap.
+    g.font = `${fs}px ${fonts.ui}`;
+    const tickW = Math.max(...ticks.values.map((v) => g.measureText(v.toFixed(ticks.decimals)).width));
+    const x0 = Math.ceil(fs + 8 + tickW + 8), x1 = width - (width < 420 ? 12 : 24);
     this.plot = { x0, x1, y0, y1, max: ticks.max };
     this.drawn = { ticks: ticks.values.map((v) => v.toFixed(ticks.decimals)), legendRight: Math.ceil(right), legendBottom: Math.ceil(ly + fs / 2 + 2), top: y1 };
     const px = (l: number) => (L === 1 ? (x0 + x1) / 2 : x0 + ((x1 - x0) * l) / (L - 1));
