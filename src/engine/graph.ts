@@ -1,6 +1,7 @@
 // The GPT-2 forward pass as an ONNX graph, built in TypeScript. Reads like nanoGPT's model.py:
 // one named step per line of the math. Weights are external data pointing straight into
 // model.safetensors, so nothing is copied into the graph and gpt2-xl stays far below protobuf's 2 GB.
+// The pieces it shares with the key/value-cache decoder (graphDecode.ts) live in graphParts.ts.
 //
 // Inputs   input_ids [B,T] int64, attention_mask [B,T] int64 (1 = valid; right padding), next_ids [B,T] int64, k [1] int64
 // Outputs  attn_{l}       [B,H,T,T]  attention probabilities of layer l (causal; rows sum to 1)
@@ -10,7 +11,8 @@
 //          topk_probs     [B,T,k]    next-token probabilities, descending          (option lmHead)
 //          topk_ids       [B,T,k]    their token ids (int64)
 //          next_logprob   [B,T]      log p(next_ids) at every position
-import { GraphBuilder, FLOAT, FLOAT16, BFLOAT16, INT64 } from './onnxBuilder';
+import { GraphBuilder, FLOAT, INT64 } from './onnxBuilder';
+import { embed, gpt2Parts, lmHead, mlpBlock } from './graphParts';
 import type { GPT2Checkpoint } from './model';
 
 export interface GraphOptions {
@@ -20,28 +22,11 @@ export interface GraphOptions {
 }
 
 export function buildGPT2Graph(ckpt: GPT2Checkpoint, opts: GraphOptions = {}): Uint8Array {
-  const { n_layer: L, n_head: H, n_embd: D, layer_norm_epsilon: eps } = ckpt.config;
+  const { n_layer: L, n_head: H, n_embd: D } = ckpt.config;
   const hd = D / H;
   const g = new GraphBuilder();
-  const location = 'model.safetensors';
-  const srcType = { F32: FLOAT, F16: FLOAT16, BF16: BFLOAT16 }[ckpt.weights.dtype];
-
-  /** A weight as a float32 value: external data, cast from fp16/bf16 when needed. */
-  const weights = new Map<string, string>();
-  const W = (name: string): string => {
-    let value = weights.get(name);
-    if (!value) {
-      const e = ckpt.weights.get(name);
-      const raw = g.external(name, srcType, e.shape, location, e.offset, e.length);
-      value = srcType === FLOAT ? raw : g.op('Cast', [raw], { to: FLOAT }, `${name}.f32`);
-      weights.set(name, value);
-    }
-    return value;
-  };
-  const linear = (x: string, prefix: string, name: string) =>
-    g.op('Add', [g.op('MatMul', [x, W(`${prefix}.weight`)]), W(`${prefix}.bias`)], {}, name);
-  const layerNorm = (x: string, prefix: string, name: string) =>
-    g.op('LayerNormalization', [x, W(`${prefix}.weight`), W(`${prefix}.bias`)], { axis: -1, epsilon: eps }, name);
+  const m = gpt2Parts(g, ckpt);
+  const { linear, layerNorm } = m;
 
   const ids = g.input('input_ids', INT64, ['B', 'T']);
   const mask = g.input('attention_mask', INT64, ['B', 'T']);
@@ -70,9 +55,7 @@ export function buildGPT2Graph(ckpt: GPT2Checkpoint, opts: GraphOptions = {}): U
   const attnBias = g.op('Mul', [g.op('Sub', [one, allowed]), negInf], {}, 'attn_bias');
 
   // embeddings
-  const tokEmb = g.op('Gather', [W('wte.weight'), ids], { axis: 0 }, 'tok_emb');
-  const posEmb = g.op('Gather', [W('wpe.weight'), pos], { axis: 0 }, 'pos_emb');
-  let x = g.op('Add', [tokEmb, posEmb], {}, 'x_0');
+  let x = embed(g, m, ids, pos);
   const residuals = [x];
   const norms: string[] = [];
 
@@ -97,11 +80,7 @@ export function buildGPT2Graph(ckpt: GPT2Checkpoint, opts: GraphOptions = {}): U
     norms.push(g.op('ReduceL2', [attnOut, axisLast], { keepdims: 0 }, `${p}.attn_norm`)); // [B,T]
     x = g.op('Add', [x, attnOut], {}, `${p}.x_mid`);
     // --- MLP ---
-    const h2 = layerNorm(x, `${p}.ln_2`, `${p}.ln_2.out`);
-    const fc = linear(h2, `${p}.mlp.c_fc`, `${p}.fc`);
-    const act = g.op('Gelu', [fc], { approximate: 'tanh' }, `${p}.gelu`);
-    const mlpOut = linear(act, `${p}.mlp.c_proj`, `${p}.mlp_out`);
-    x = g.op('Add', [x, mlpOut], {}, `x_${l + 1}`);
+    x = mlpBlock(g, m, x, l);
     residuals.push(x);
   }
 
@@ -113,16 +92,7 @@ export function buildGPT2Graph(ckpt: GPT2Checkpoint, opts: GraphOptions = {}): U
 
   if (opts.lmHead !== false) {
     // --- LM head (tied to wte), reduced inside the graph: never return T×V logits ---
-    const xf = layerNorm(x, 'ln_f', 'ln_f.out');
-    const logits = g.op('MatMul', [xf, g.op('Transpose', [W('wte.weight')], { perm: [1, 0] }, 'lm_head.weight')], {}, 'logits'); // [B,T,V]
-    const logZ = g.op('ReduceLogSumExp', [logits, axisLast], { keepdims: 1 }, 'log_z'); // [B,T,1]
-    const [topLogits, topIds] = g.node('TopK', [logits, k], { axis: -1, largest: 1, sorted: 1 }, ['topk_logits', 'topk_ids']);
-    g.op('Exp', [g.op('Sub', [topLogits, logZ])], {}, 'topk_probs');
-    const nextLogit = g.op('GatherElements', [logits, g.op('Unsqueeze', [nextIds, axisLast])], { axis: -1 }, 'next_logit');
-    g.op('Squeeze', [g.op('Sub', [nextLogit, logZ]), axisLast], {}, 'next_logprob');
-    g.output('topk_probs', FLOAT, ['B', 'T', 'k']);
-    g.output(topIds, INT64, ['B', 'T', 'k']);
-    g.output('next_logprob', FLOAT, ['B', 'T']);
+    lmHead(g, m, x, k, nextIds, axisLast, 'T');
   }
   return g.encode(20);
 }

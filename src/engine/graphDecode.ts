@@ -15,32 +15,16 @@
 //          topk_ids           [B,N,k]     their token ids (int64)
 //          next_logprob       [B,N]       log p(next_ids) at every new position
 //          last_logprobs      [B,V]       the log-softmax at the last new position: what a sampler needs (never N×V)
-import { GraphBuilder, FLOAT, FLOAT16, BFLOAT16, INT64 } from './onnxBuilder';
+import { GraphBuilder, FLOAT, INT64 } from './onnxBuilder';
+import { embed, gpt2Parts, lmHead, mlpBlock } from './graphParts';
 import type { GPT2Checkpoint } from './model';
 
 export function buildDecodeGraph(ckpt: GPT2Checkpoint): Uint8Array {
-  const { n_layer: L, n_head: H, n_embd: D, layer_norm_epsilon: eps } = ckpt.config;
+  const { n_layer: L, n_head: H, n_embd: D } = ckpt.config;
   const hd = D / H;
   const g = new GraphBuilder();
-  const location = 'model.safetensors';
-  const srcType = { F32: FLOAT, F16: FLOAT16, BF16: BFLOAT16 }[ckpt.weights.dtype];
-
-  /** A weight as a float32 value: external data, cast from fp16/bf16 when needed. */
-  const weights = new Map<string, string>();
-  const W = (name: string): string => {
-    let value = weights.get(name);
-    if (!value) {
-      const e = ckpt.weights.get(name);
-      const raw = g.external(name, srcType, e.shape, location, e.offset, e.length);
-      value = srcType === FLOAT ? raw : g.op('Cast', [raw], { to: FLOAT }, `${name}.f32`);
-      weights.set(name, value);
-    }
-    return value;
-  };
-  const linear = (x: string, prefix: string, name: string) =>
-    g.op('Add', [g.op('MatMul', [x, W(`${prefix}.weight`)]), W(`${prefix}.bias`)], {}, name);
-  const layerNorm = (x: string, prefix: string, name: string) =>
-    g.op('LayerNormalization', [x, W(`${prefix}.weight`), W(`${prefix}.bias`)], { axis: -1, epsilon: eps }, name);
+  const m = gpt2Parts(g, ckpt);
+  const { linear, layerNorm } = m;
 
   const ids = g.input('input_ids', INT64, ['B', 'N']);
   const nextIds = g.input('next_ids', INT64, ['B', 'N']);
@@ -70,9 +54,7 @@ export function buildDecodeGraph(ckpt: GPT2Checkpoint): Uint8Array {
   const attnBias = g.op('Mul', [g.op('Sub', [one, allowed]), negInf], {}, 'attn_bias');
 
   // embeddings of the new tokens at their absolute positions
-  const tokEmb = g.op('Gather', [W('wte.weight'), ids], { axis: 0 }, 'tok_emb');
-  const posEmb = g.op('Gather', [W('wpe.weight'), pos], { axis: 0 }, 'pos_emb');
-  let x = g.op('Add', [tokEmb, posEmb], {}, 'x_0');
+  let x = embed(g, m, ids, pos);
   const norms: string[] = [];
 
   for (let l = 0; l < L; l++) {
@@ -100,30 +82,17 @@ export function buildDecodeGraph(ckpt: GPT2Checkpoint): Uint8Array {
     norms.push(g.op('ReduceL2', [attnOut, axisLast], { keepdims: 0 }, `${p}.attn_norm`)); // [B,N]
     x = g.op('Add', [x, attnOut], {}, `${p}.x_mid`);
     // --- MLP ---
-    const h2 = layerNorm(x, `${p}.ln_2`, `${p}.ln_2.out`);
-    const fc = linear(h2, `${p}.mlp.c_fc`, `${p}.fc`);
-    const act = g.op('Gelu', [fc], { approximate: 'tanh' }, `${p}.gelu`);
-    const mlpOut = linear(act, `${p}.mlp.c_proj`, `${p}.mlp_out`);
-    x = g.op('Add', [x, mlpOut], {}, `x_${l + 1}`);
+    x = mlpBlock(g, m, x, l);
   }
 
   const stackedNorms = g.op('Concat', norms.map((n) => g.op('Unsqueeze', [n, i0])), { axis: 0 }, 'attn_norm');
   g.output(stackedNorms, FLOAT, [L, 'B', 'N']);
 
   // --- LM head (tied to wte), reduced inside the graph ---
-  const xf = layerNorm(x, 'ln_f', 'ln_f.out');
-  const logits = g.op('MatMul', [xf, g.op('Transpose', [W('wte.weight')], { perm: [1, 0] }, 'lm_head.weight')], {}, 'logits'); // [B,N,V]
-  const logZ = g.op('ReduceLogSumExp', [logits, axisLast], { keepdims: 1 }, 'log_z'); // [B,N,1]
-  const [topLogits, topIds] = g.node('TopK', [logits, k], { axis: -1, largest: 1, sorted: 1 }, ['topk_logits', 'topk_ids']);
-  g.op('Exp', [g.op('Sub', [topLogits, logZ])], {}, 'topk_probs');
-  const nextLogit = g.op('GatherElements', [logits, g.op('Unsqueeze', [nextIds, axisLast])], { axis: -1 }, 'next_logit');
-  g.op('Squeeze', [g.op('Sub', [nextLogit, logZ]), axisLast], {}, 'next_logprob');
+  const { logits, logZ } = lmHead(g, m, x, k, nextIds, axisLast, 'N');
   const last = g.op('Sub', [N, i1], {}, 'last_index');
   const lastIndex = g.op('Squeeze', [last], {}, 'last_index_scalar');
   const lastLogits = g.op('Sub', [g.op('Gather', [logits, lastIndex], { axis: 1 }), g.op('Gather', [logZ, lastIndex], { axis: 1 })], {}, 'last_logprobs'); // [B,V]
-  g.output('topk_probs', FLOAT, ['B', 'N', 'k']);
-  g.output(topIds, INT64, ['B', 'N', 'k']);
-  g.output('next_logprob', FLOAT, ['B', 'N']);
   g.output(lastLogits, FLOAT, ['B', ckpt.config.vocab_size]);
   return g.encode(20);
 }
