@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import { CodeServer, Workbench, repoRoot, waitFor } from './harness';
 import { GPT2_SMALL_SHAPE, writeCheckpoint } from '../fixtures/checkpoint';
+import { sidewaysOverflow } from '../webview/overflow';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; version: string };
 const VSIX = join(repoRoot, `${pkg.name}-${pkg.version}-linux-x64.vsix`);
@@ -43,32 +44,6 @@ async function panelWidth(frame: Frame): Promise<number> {
   return frame.evaluate(() => document.documentElement.clientWidth);
 }
 
-/** Elements past the panel's left or right edge that no scrolling/clipping box holds (see test/panel.test.ts). */
-async function sidewaysOverflow(frame: Frame): Promise<{ scrollWidth: number; clientWidth: number; offenders: string[] }> {
-  return frame.evaluate(() => {
-    const W = document.documentElement.clientWidth;
-    const offenders: string[] = [];
-    const parentOf = (e: Element): Element | null => e.parentElement ?? ((e.getRootNode() as ShadowRoot).host ?? null);
-    const clipped = (e: Element): boolean => {
-      for (let p = parentOf(e); p && p !== document.body && p !== document.documentElement; p = parentOf(p)) {
-        if (getComputedStyle(p).overflowX !== 'visible') return true;
-      }
-      return false;
-    };
-    const visit = (root: Document | ShadowRoot) => {
-      for (const e of Array.from(root.querySelectorAll('*'))) {
-        if (e.shadowRoot) visit(e.shadowRoot);
-        const r = e.getBoundingClientRect();
-        if (r.width === 0 || r.height === 0 || (e as HTMLElement).closest?.('.tooltip, .sr-only')) continue;
-        if ((r.right > W + 0.5 || r.left < -0.5) && !clipped(e)) {
-          offenders.push(`${e.tagName.toLowerCase()}.${(e as HTMLElement).className || ''} [${Math.round(r.left)}, ${Math.round(r.right)}]`);
-        }
-      }
-    };
-    visit(document);
-    return { scrollWidth: document.documentElement.scrollWidth, clientWidth: W, offenders: offenders.slice(0, 10) };
-  });
-}
 
 async function showTab(frame: Frame, tab: string): Promise<void> {
   await frame.locator(`vscode-tab-header[data-tab="${tab}"]`).click();

@@ -42,10 +42,14 @@ export function drawMatrixPanel(g: CanvasRenderingContext2D, panel: MatrixPanel,
   g.imageSmoothingEnabled = panel.size < panel.T;
   g.drawImage(source, panel.x, panel.y, panel.size, panel.size);
   if (panel.size / panel.T < 3 && panel.size < 60) return;
-  const coords = hatchSegments(panel, panel.size > 200 ? 7 : 5);
+  strokeLines(g, hatchSegments(panel, panel.size > 200 ? 7 : 5), hatchColor, 0.35);
+}
+
+/** Stroke straight segments coords = [x1, y1, x2, y2, …] in one path, 1 px wide. */
+export function strokeLines(g: CanvasRenderingContext2D, coords: number[], color: string, alpha: number): void {
   g.save();
-  g.globalAlpha = 0.35;
-  g.strokeStyle = hatchColor;
+  g.globalAlpha = alpha;
+  g.strokeStyle = color;
   g.lineWidth = 1;
   g.beginPath();
   for (let i = 0; i < coords.length; i += 4) {

@@ -7,7 +7,7 @@ import { el, fillRemainingHeight, hasFocus, interactiveCanvas, type ExportOption
 import { fitCanvas, fitText } from '../canvas';
 import { cssColorToRgb, type Theme } from '../colors';
 import { addHorizontalLegend, addVerticalLegend } from '../heatmapLegend';
-import { fillFullImage, fillPooledImage, MatrixImageCache, weightAt, windowHatch, type WeightSource } from '../heatmapImage';
+import { fillFullImage, fillPooledImage, MatrixImageCache, weightAt, strokeLines, windowHatch, type WeightSource } from '../heatmapImage';
 import {
   centreOn, clampViewport, ensureVisible, formatTokenRange, fullViewport, isZoomed, panBy, parseTokenRange,
   tokenTickStep, viewportRange, visibleTokens, zoomAt, zoomFactor, type Viewport,
@@ -949,16 +949,3 @@ export function formatZoom(z: number): string {
   return `${z < 9.95 ? (Math.round(z * 10) / 10).toString() : Math.round(z)}×`;
 }
 
-function strokeLines(g: CanvasRenderingContext2D, coords: number[], color: string, alpha: number): void {
-  g.save();
-  g.globalAlpha = alpha;
-  g.strokeStyle = color;
-  g.lineWidth = 1;
-  g.beginPath();
-  for (let i = 0; i < coords.length; i += 4) {
-    g.moveTo(coords[i], coords[i + 1]);
-    g.lineTo(coords[i + 2], coords[i + 3]);
-  }
-  g.stroke();
-  g.restore();
-}
