@@ -1,8 +1,9 @@
 // Screenshots of the Generation tab (synthetic generation, model "test-small") for visual review:
-//   node --import tsx test/webview/generation.screenshot.ts [outDir] [--save-media]
+//   node --import tsx test/webview/generation.screenshot.ts [outDir]
+// (README pictures come from the workbench e2e tests, never from this synthetic harness.)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildForHarness, REPO_ROOT, startHarnessServer } from './server';
+import { buildForHarness, startHarnessServer } from './server';
 import { launchChromium } from './browser';
 import { openGeneration, type GenShape } from './generationDriver';
 import type { GenerationSettings } from '../../src/engine/generationTypes';
@@ -38,7 +39,6 @@ async function main(): Promise<void> {
       const full = path.join(outDir, `generation-${shot.name}-canvas.png`);
       await page.locator('.gen-canvas').screenshot({ path: full });
       if (errors.length) console.error(`${shot.name}:`, errors.join('\n'));
-      if (process.argv.includes('--save-media') && shot.name === 'dark') fs.copyFileSync(file, path.join(REPO_ROOT, 'media', 'screenshot-generation.png'));
       console.log(file);
       await browser.close();
     }
