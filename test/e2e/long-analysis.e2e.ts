@@ -28,7 +28,8 @@ function words(n: number, vocabulary: string): string {
 // Three one-line paragraphs (lines 1, 3, 5) of clearly different lengths (a word is one or two tokens), so
 // the header's token count tells which one is shown.
 const LONG = { line: 1, min: 950, max: 1024, text: words(960, 'the dog on the ship ran and a cat sat by the sea') };
-const CANCELLED = { line: 3, min: 550, max: 800, text: words(560, 'a bird sang in the tree near the river bank') };
+// Long enough that its model run (seconds) is still going when the test presses Cancel, on a fast machine too.
+const CANCELLED = { line: 3, min: 880, max: 945, text: words(900, 'a bird sang in the tree near the river bank') };
 const NEXT = { line: 5, min: 200, max: 400, text: words(210, 'rain fell on the quiet town all night long') };
 const countIn = (r: { min: number; max: number }, n: number | undefined) => n !== undefined && n >= r.min && n <= r.max;
 
